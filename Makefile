@@ -1,0 +1,41 @@
+# Every target sets up its own virtualenv with pinned installs (requirements.lock).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SHARED ?= ../shared
+CORPUS ?= $(SHARED)/corpus/train.jsonl
+
+.PHONY: setup run test lint typecheck check train bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	# The venv's stock pip leaves trafilatura unimportable (lxml's html-clean extra): upgrade first.
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c requirements.lock -e '.[dev,bench]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/cleaner split fixtures/dumps/*.txt
+
+test: $(STAMP)
+	$(PY) -m ruff check cleaner tests bench
+	$(PY) -m mypy
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check cleaner tests bench
+
+typecheck: $(STAMP)
+	$(PY) -m mypy
+
+train: $(STAMP)
+	$(PY) -m cleaner.train --corpus $(CORPUS) --fixtures fixtures/annotated -o models/cleaner.joblib
+
+bench: $(STAMP)
+	$(PY) -m bench.run --corpus $(CORPUS) --seeds fixtures/seeds
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache
