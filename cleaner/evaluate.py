@@ -1,0 +1,371 @@
+"""The scores of docs/LABELS.md for predictions on annotated dumps: lines, segments, records.
+
+Conventions (stated once here, used everywhere below):
+- Only non-blank lines are scored; a `Prediction` has one label and one segment index per line of
+  `AnnotatedDump.lines`, in the same order.
+- A ratio whose denominator is zero is 1.0 when the other side is empty too (nothing to find and
+  nothing found), else 0.0; so a label absent from gold and prediction scores 1.0, and a label
+  predicted but never gold has precision 0.0.
+- Macro-F1 averages the labels that occur in gold or prediction (as scikit-learn's `f1_score`
+  does by default), so a dump kind without headlines (`bare`) is not punished for them.
+- Averages over an empty set (no dumps, no gold articles) are `None`, which `to_dict()` writes as
+  JSON null: there is nothing to report, and 0.0 or 1.0 would both mislead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from itertools import pairwise
+from statistics import fmean
+from typing import Any
+
+from cleaner.errors import DataError
+from cleaner.types import CONTENT_LABELS, LABELS, AnnotatedDump, Label
+
+# Pk/WindowDiff windows never shrink below this (LABELS.md: "at least 2").
+MIN_WINDOW = 2
+# Word tokens for record overlap: runs of letters/digits, lowercased.
+_TOKEN = re.compile(r"\w+")
+# The key under which evaluate_by_kind() pools every dump.
+ALL_KINDS = "all"
+
+Confusion = tuple[tuple[int, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """A system's output for one dump: a label and a segment index per non-blank line."""
+
+    labels: tuple[Label, ...]
+    segments: tuple[int, ...]  # 0-based, non-decreasing; segment k = predicted article k
+
+    def __post_init__(self) -> None:
+        if len(self.labels) != len(self.segments):
+            raise DataError(
+                f"prediction has {len(self.labels)} labels but {len(self.segments)} segments"
+            )
+        if any(s < 0 for s in self.segments):
+            raise DataError("prediction has a negative segment index")
+        if any(b < a for a, b in pairwise(self.segments)):
+            raise DataError("prediction segments must be non-decreasing")
+
+
+@dataclass(frozen=True, slots=True)
+class LabelScore:
+    """Precision, recall and F1 of one label; support = gold lines, predicted = predicted lines."""
+
+    precision: float
+    recall: float
+    f1: float
+    support: int
+    predicted: int
+
+
+@dataclass(frozen=True, slots=True)
+class LineScores:
+    """Line-label scores pooled over all lines; confusion[gold][predicted] in LABELS order."""
+
+    per_label: Mapping[str, LabelScore]
+    macro_f1: float | None
+    body_precision: float
+    body_recall: float
+    body_f1: float
+    accuracy: float | None
+    confusion: Confusion
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentationScores:
+    """Pk and WindowDiff averaged over dumps, and the share of dumps with the right record count."""
+
+    pk: float | None
+    window_diff: float | None
+    count_exact: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordScores:
+    """Token precision/recall/F1 of gold article bodies vs their best predicted record, averaged."""
+
+    precision: float | None
+    recall: float | None
+    f1: float | None
+    n_articles: int
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    """All scores of LABELS.md for a set of dumps."""
+
+    n_dumps: int
+    n_lines: int
+    lines: LineScores
+    segmentation: SegmentationScores
+    records: RecordScores
+
+    def to_dict(self) -> dict[str, Any]:
+        """The scores as plain JSON-serialisable data (None for averages over nothing)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class DumpResult:
+    """What one dump contributes to the pooled scores (kept so scores can be regrouped)."""
+
+    kind: str
+    n_lines: int
+    confusion: Confusion
+    pk: float
+    window_diff: float
+    count_exact: bool
+    records: tuple[tuple[float, float, float], ...]  # (P, R, F1) per scored gold article
+
+
+# --- small arithmetic -------------------------------------------------------------------------
+
+
+def _ratio(num: int, den: int, *, other_empty: bool) -> float:
+    """num/den, or 1.0/0.0 for an empty denominator depending on whether the other side is empty."""
+    if den:
+        return num / den
+    return 1.0 if other_empty else 0.0
+
+
+def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    """Precision, recall and F1 from counts (empty-vs-empty counts as perfect, see module doc)."""
+    precision = _ratio(tp, tp + fp, other_empty=fn == 0)
+    recall = _ratio(tp, tp + fn, other_empty=fp == 0)
+    total = precision + recall
+    f1 = 2 * precision * recall / total if total else 0.0
+    return precision, recall, f1
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    """The mean, or None for no values."""
+    return fmean(values) if values else None
+
+
+# --- line labels --------------------------------------------------------------------------------
+
+
+def confusion_matrix(gold: Sequence[Label], predicted: Sequence[Label]) -> Confusion:
+    """Counts of (gold, predicted) label pairs, rows = gold, columns = predicted, LABELS order."""
+    if len(gold) != len(predicted):
+        raise DataError(f"{len(gold)} gold labels but {len(predicted)} predicted")
+    index = {label: i for i, label in enumerate(LABELS)}
+    counts = [[0] * len(LABELS) for _ in LABELS]
+    for g, p in zip(gold, predicted, strict=True):
+        counts[index[g]][index[p]] += 1
+    return tuple(tuple(row) for row in counts)
+
+
+def add_confusions(matrices: Iterable[Confusion]) -> Confusion:
+    """Element-wise sum of confusion matrices (an all-zero matrix for none)."""
+    total = [[0] * len(LABELS) for _ in LABELS]
+    for matrix in matrices:
+        for i, row in enumerate(matrix):
+            for j, count in enumerate(row):
+                total[i][j] += count
+    return tuple(tuple(row) for row in total)
+
+
+def line_scores(confusion: Confusion) -> LineScores:
+    """Per-label, macro and body-vs-rest scores from a (pooled) confusion matrix."""
+    n = sum(map(sum, confusion))
+    per_label: dict[str, LabelScore] = {}
+    present_f1: list[float] = []
+    for i, label in enumerate(LABELS):
+        tp = confusion[i][i]
+        support = sum(confusion[i])
+        predicted = sum(row[i] for row in confusion)
+        precision, recall, f1 = prf(tp, predicted - tp, support - tp)
+        per_label[label.value] = LabelScore(precision, recall, f1, support, predicted)
+        if support or predicted:
+            present_f1.append(f1)
+    body = per_label[Label.BODY.value]
+    correct = sum(confusion[i][i] for i in range(len(LABELS)))
+    return LineScores(
+        per_label=per_label,
+        macro_f1=_mean(present_f1),
+        # Body-vs-rest is exactly the body row of the one-vs-rest table.
+        body_precision=body.precision,
+        body_recall=body.recall,
+        body_f1=body.f1,
+        accuracy=correct / n if n else None,
+        confusion=confusion,
+    )
+
+
+# --- segmentation -------------------------------------------------------------------------------
+
+
+def runs(values: Sequence[int]) -> list[int]:
+    """Number the runs of equal values: [3, 3, 5, 3] -> [0, 0, 1, 2]."""
+    out: list[int] = []
+    for i, value in enumerate(values):
+        out.append(0 if i == 0 else out[-1] + (value != values[i - 1]))
+    return out
+
+
+def window_size(reference: Sequence[int], *, minimum: int = MIN_WINDOW) -> int:
+    """Half the mean reference segment length, rounded half up, at least `minimum`."""
+    n_segments = len(set(runs(reference))) or 1
+    half = len(reference) / n_segments / 2
+    # int(x + 0.5) rounds half up; round() would round 2.5 to 2 (banker's rounding).
+    return max(minimum, int(half + 0.5))
+
+
+def _windows(reference: Sequence[int], hypothesis: Sequence[int], k: int) -> tuple[int, int]:
+    """The window width actually used for a dump of this length, and the number of windows."""
+    if len(reference) != len(hypothesis):
+        raise DataError(f"reference has {len(reference)} positions, hypothesis {len(hypothesis)}")
+    # A dump shorter than k+1 lines has no full window: shrink k to span the whole dump, so a
+    # two-line dump still asks "are these two lines in the same article?".
+    k = min(k, len(reference) - 1)
+    return k, len(reference) - k
+
+
+def pk(reference: Sequence[int], hypothesis: Sequence[int], *, k: int) -> float:
+    """Beeferman et al. (1999) Pk: share of position pairs k apart that are wrongly together/apart.
+
+    Positions i and i+k, for i in 0..N-k-1, are "together" when no boundary lies between them; the
+    error is the share of pairs where reference and hypothesis disagree. 0.0 for N <= 1.
+    """
+    k, n_windows = _windows(reference, hypothesis, k)
+    if n_windows <= 0 or k <= 0:
+        return 0.0
+    ref, hyp = runs(reference), runs(hypothesis)
+    errors = sum((ref[i] == ref[i + k]) != (hyp[i] == hyp[i + k]) for i in range(n_windows))
+    return errors / n_windows
+
+
+def window_diff(reference: Sequence[int], hypothesis: Sequence[int], *, k: int) -> float:
+    """Pevzner & Hearst (2002) WindowDiff: share of k-wide windows whose boundary counts differ.
+
+    Same windows as `pk`; a window errs when the number of boundaries between positions i and i+k
+    differs between reference and hypothesis. 0.0 for N <= 1.
+    """
+    k, n_windows = _windows(reference, hypothesis, k)
+    if n_windows <= 0 or k <= 0:
+        return 0.0
+    ref, hyp = runs(reference), runs(hypothesis)
+    # runs() numbers segments consecutively, so the boundaries in (i, i+k] are run[i+k] - run[i].
+    errors = sum((ref[i + k] - ref[i]) != (hyp[i + k] - hyp[i]) for i in range(n_windows))
+    return errors / n_windows
+
+
+# --- records ------------------------------------------------------------------------------------
+
+
+def tokens(text: str) -> Counter[str]:
+    """The lowercased word tokens of a text, as a multiset."""
+    return Counter(_TOKEN.findall(text.lower()))
+
+
+def token_prf(gold: Counter[str], predicted: Counter[str]) -> tuple[float, float, float]:
+    """Token precision, recall, F1 of a predicted text against a gold one (multiset overlap)."""
+    overlap = sum((gold & predicted).values())
+    n_gold, n_predicted = sum(gold.values()), sum(predicted.values())
+    return prf(overlap, n_predicted - overlap, n_gold - overlap)
+
+
+def best_match(
+    gold: Counter[str], candidates: Sequence[Counter[str]]
+) -> tuple[float, float, float]:
+    """(P, R, F1) of the candidate with the highest F1 (the first on ties); zeros if none."""
+    best = (0.0, 0.0, 0.0)
+    for candidate in candidates:
+        scores = token_prf(gold, candidate)
+        if scores[2] > best[2]:
+            best = scores
+    return best
+
+
+def records(
+    texts: Sequence[str], labels: Sequence[Label | None], groups: Sequence[int]
+) -> dict[int, str]:
+    """The records of a labelled, grouped dump: group -> body text, for groups with content lines.
+
+    A record is a group (gold page or predicted segment) holding at least one headline, byline or
+    body line; its text is its body lines joined with "\\n" (empty for a record without body).
+    """
+    # Every group with a content line is a record, even one whose only content is a headline.
+    bodies: dict[int, list[str]] = {
+        group: [] for label, group in zip(labels, groups, strict=True) if label in CONTENT_LABELS
+    }
+    for text, label, group in zip(texts, labels, groups, strict=True):
+        if label is Label.BODY:
+            bodies[group].append(text)
+    return {group: "\n".join(lines) for group, lines in bodies.items()}
+
+
+# --- per dump and pooled ------------------------------------------------------------------------
+
+
+def score_dump(dump: AnnotatedDump, prediction: Prediction) -> DumpResult:
+    """Everything one dump contributes to the scores."""
+    if len(prediction.labels) != len(dump.lines):
+        raise DataError(
+            f"{dump.id}: {len(dump.lines)} lines but a prediction for {len(prediction.labels)}"
+        )
+    gold_labels = [line.label for line in dump.lines]
+    if any(label is None for label in gold_labels):
+        raise DataError(f"{dump.id}: a non-blank line has no gold label")
+    texts = [line.text for line in dump.lines]
+    k = window_size(dump.pages)
+    gold_records = records(texts, gold_labels, dump.pages)
+    predicted_records = records(texts, prediction.labels, prediction.segments)
+    candidates = [tokens(text) for text in predicted_records.values()]
+    article_scores = tuple(
+        best_match(gold, candidates)
+        for gold in (tokens(text) for text in gold_records.values())
+        # Gold articles without body tokens have nothing to recover: LABELS.md skips them.
+        if gold
+    )
+    return DumpResult(
+        kind=dump.kind,
+        n_lines=len(dump.lines),
+        confusion=confusion_matrix([g for g in gold_labels if g is not None], prediction.labels),
+        pk=pk(dump.pages, prediction.segments, k=k),
+        window_diff=window_diff(dump.pages, prediction.segments, k=k),
+        count_exact=len(gold_records) == len(predicted_records),
+        records=article_scores,
+    )
+
+
+def combine(results: Sequence[DumpResult]) -> Scores:
+    """Pool per-dump results: lines pooled, segmentation averaged by dump, records by article."""
+    articles = [scores for result in results for scores in result.records]
+    return Scores(
+        n_dumps=len(results),
+        n_lines=sum(result.n_lines for result in results),
+        lines=line_scores(add_confusions(result.confusion for result in results)),
+        segmentation=SegmentationScores(
+            pk=_mean([result.pk for result in results]),
+            window_diff=_mean([result.window_diff for result in results]),
+            count_exact=_mean([float(result.count_exact) for result in results]),
+        ),
+        records=RecordScores(
+            precision=_mean([p for p, _, _ in articles]),
+            recall=_mean([r for _, r, _ in articles]),
+            f1=_mean([f for _, _, f in articles]),
+            n_articles=len(articles),
+        ),
+    )
+
+
+def evaluate(pairs: Iterable[tuple[AnnotatedDump, Prediction]]) -> Scores:
+    """The scores of LABELS.md over (gold dump, prediction) pairs, pooled over all dumps."""
+    return combine([score_dump(dump, prediction) for dump, prediction in pairs])
+
+
+def evaluate_by_kind(pairs: Iterable[tuple[AnnotatedDump, Prediction]]) -> dict[str, Scores]:
+    """Scores per dump kind (page, extracted, concat, bare, ...) plus "all" for every dump."""
+    results = [score_dump(dump, prediction) for dump, prediction in pairs]
+    kinds = sorted({result.kind for result in results})
+    by_kind = {kind: combine([r for r in results if r.kind == kind]) for kind in kinds}
+    by_kind[ALL_KINDS] = combine(results)
+    return by_kind
