@@ -1,0 +1,204 @@
+"""Score every system on the held-out corpus and on the seeds (python -m bench.run --help).
+
+Prints one markdown table per dump set (rows = systems) and, with --json, writes every score of
+every kind. Systems only ever see the lines' text and blank_before (gold labels are stripped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.baselines import BASELINES
+from cleaner.annotated import held_out, read_dumps
+from cleaner.errors import CleanerError
+from cleaner.evaluate import ALL_KINDS, Prediction, Scores, evaluate_by_kind
+from cleaner.types import AnnotatedDump, Label, Line
+
+System = Callable[[Sequence[Line]], Prediction]
+SEEDS_FILE = "seeds.jsonl"
+# Scores shown in the table, in column order: (header, dump kind, how to read it off Scores).
+COLUMNS: tuple[tuple[str, str, Callable[[Scores], float | None]], ...] = (
+    ("body F1 (all)", ALL_KINDS, lambda s: s.lines.body_f1),
+    ("macro-F1 (all)", ALL_KINDS, lambda s: s.lines.macro_f1),
+    ("Pk concat", "concat", lambda s: s.segmentation.pk),
+    ("Pk bare", "bare", lambda s: s.segmentation.pk),
+    ("WD concat", "concat", lambda s: s.segmentation.window_diff),
+    ("count exact concat", "concat", lambda s: s.segmentation.count_exact),
+    ("record F1 concat", "concat", lambda s: s.records.f1),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SystemRun:
+    """One system's scores on one dump set, and how long it took per dump."""
+
+    scores: dict[str, Scores]
+    seconds: tuple[float, ...]  # per dump, in dump order
+
+
+def strip_gold(dump: AnnotatedDump) -> tuple[Line, ...]:
+    """The dump's lines as a system may see them: text and layout, no label, no page."""
+    return tuple(
+        Line(number=line.number, text=line.text, blank_before=line.blank_before)
+        for line in dump.lines
+    )
+
+
+def cleaner_system() -> tuple[System | None, str]:
+    """The cleaner model as a system, or None and the reason when it cannot be loaded yet."""
+    # Imported by name so the bench (and mypy) still work while cleaner.label/segment are
+    # being written; their absence is reported, not fatal.
+    try:
+        label_module = importlib.import_module("cleaner.label")
+        segment_module = importlib.import_module("cleaner.segment")
+        model = label_module.load_model()
+    except (ImportError, AttributeError, CleanerError, OSError) as err:
+        return None, f"cleaner not benchmarked: {type(err).__name__}: {err}"
+
+    def predict(lines: Sequence[Line]) -> Prediction:
+        """Label with the cleaner model, then segment the labelled lines."""
+        labelled: list[Line] = label_module.label_lines(list(lines), model=model)
+        segments: list[int] = segment_module.segment(labelled)
+        labels = tuple(line.label or Label.BOILERPLATE for line in labelled)
+        return Prediction(labels=labels, segments=tuple(segments))
+
+    return predict, "cleaner: loaded"
+
+
+def systems() -> tuple[dict[str, System], list[str]]:
+    """Every system to benchmark by name, and notes about the ones left out."""
+    found: dict[str, System] = dict(BASELINES)
+    cleaner, note = cleaner_system()
+    if cleaner is not None:
+        found["cleaner"] = cleaner
+    return found, [note]
+
+
+def run_system(system: System, dumps: Sequence[AnnotatedDump]) -> SystemRun:
+    """Run a system on every dump, timing each, and score the predictions per kind."""
+    predictions: list[Prediction] = []
+    seconds: list[float] = []
+    for dump in dumps:
+        lines = strip_gold(dump)
+        start = time.perf_counter()
+        predictions.append(system(lines))
+        seconds.append(time.perf_counter() - start)
+    scores = evaluate_by_kind(zip(dumps, predictions, strict=True))
+    return SystemRun(scores=scores, seconds=tuple(seconds))
+
+
+def limit_per_kind(dumps: Sequence[AnnotatedDump], *, limit: int | None) -> list[AnnotatedDump]:
+    """At most `limit` dumps of each kind (all when None), keeping file order."""
+    if limit is None:
+        return list(dumps)
+    taken: dict[str, int] = {}
+    out: list[AnnotatedDump] = []
+    for dump in dumps:
+        if taken.get(dump.kind, 0) < limit:
+            taken[dump.kind] = taken.get(dump.kind, 0) + 1
+            out.append(dump)
+    return out
+
+
+def _cell(value: float | None) -> str:
+    """A score to three decimals, or a dash when there was nothing to score."""
+    return "–" if value is None else f"{value:.3f}"
+
+
+def table(runs: dict[str, SystemRun]) -> str:
+    """The markdown table: one row per system, score columns then timing."""
+    headers = [
+        "system",
+        *(name for name, _, _ in COLUMNS),
+        "ms/dump (median)",
+        "total s",
+    ]
+    rows = ["| " + " | ".join(headers) + " |", "|---" + "|---:" * (len(headers) - 1) + "|"]
+    for name, run in runs.items():
+        cells = [
+            _cell(get(run.scores[kind])) if kind in run.scores else "–" for _, kind, get in COLUMNS
+        ]
+        median_ms = 1000 * statistics.median(run.seconds) if run.seconds else 0.0
+        cells += [f"{median_ms:.1f}", f"{sum(run.seconds):.1f}"]
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def kind_counts(dumps: Sequence[AnnotatedDump]) -> str:
+    """'page 205, concat 30, ...': how many dumps of each kind a table is over."""
+    counts: dict[str, int] = {}
+    for dump in dumps:
+        counts[dump.kind] = counts.get(dump.kind, 0) + 1
+    return ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items()))
+
+
+def bench(
+    title: str, dumps: Sequence[AnnotatedDump], found: dict[str, System]
+) -> tuple[str, dict[str, Any]]:
+    """Run every system on one dump set: the printed section and its JSON."""
+    runs = {name: run_system(system, dumps) for name, system in found.items()}
+    text = f"## {title}: {len(dumps)} dumps ({kind_counts(dumps)})\n\n{table(runs)}\n"
+    data = {
+        name: {
+            "scores": {kind: scores.to_dict() for kind, scores in run.scores.items()},
+            "median_seconds_per_dump": statistics.median(run.seconds) if run.seconds else None,
+            "total_seconds": sum(run.seconds),
+        }
+        for name, run in runs.items()
+    }
+    return text, {"n_dumps": len(dumps), "systems": data}
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line of python -m bench.run."""
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--corpus", type=Path, required=True, help="annotated corpus (JSONL)")
+    parser.add_argument("--seeds", type=Path, required=True, help=f"directory with {SEEDS_FILE}")
+    parser.add_argument(
+        "--limit", type=int, default=None, help="at most N held-out dumps of each kind"
+    )
+    parser.add_argument("--json", type=Path, default=None, help="write all scores here")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Benchmark every system on the held-out corpus and on the seeds; print markdown tables."""
+    args = parse_args(argv)
+    try:
+        corpus = list(read_dumps(args.corpus))
+        seeds_path = args.seeds / SEEDS_FILE
+        seeds = list(read_dumps(seeds_path)) if seeds_path.exists() else None
+    except CleanerError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    held = [dump for dump, out in zip(corpus, held_out(corpus), strict=True) if out]
+    held = limit_per_kind(held, limit=args.limit)
+    found, notes = systems()
+    for note in notes:
+        print(f"note: {note}")
+    print()
+    text, results = bench("Held-out corpus", held, found)
+    report: dict[str, Any] = {"corpus": {"path": str(args.corpus), **results}}
+    print(text)
+    if seeds is None:
+        print(f"note: no seeds at {seeds_path}; seed table skipped")
+    else:
+        text, results = bench("Seeds", seeds, found)
+        report["seeds"] = {"path": str(seeds_path), **results}
+        print(text)
+    if args.json is not None:
+        args.json.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
