@@ -32,7 +32,7 @@ typecheck: $(STAMP)
 	$(PY) -m mypy
 
 train: $(STAMP)
-	$(PY) -m cleaner.train --corpus $(CORPUS) --fixtures fixtures/annotated -o models/cleaner.joblib
+	$(PY) -m cleaner.train --corpus $(CORPUS) --fixtures fixtures/annotated/train.jsonl -o models/cleaner.joblib
 
 bench: $(STAMP)
 	$(PY) -m bench.run --corpus $(CORPUS) --seeds fixtures/seeds

@@ -1,0 +1,222 @@
+"""Label every line: a per-line model, then a context pass that revises it from the neighbours.
+
+Stage 1 is a logistic regression over hashed words and the line's shape/cue features. Stage 2
+is a gradient-boosted model that sees stage 1's probabilities for a window of neighbours and
+dump-level summaries, so a short line between two body paragraphs, a date under a headline or
+a run of teaser paragraphs after the article can be told apart (jusText's revision pass,
+learned instead of hand-written).
+
+The model file holds only scikit-learn objects; the JSON sidecar (the model card) records the
+file's SHA-256, which is checked before anything is unpickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cleaner.errors import ModelError
+from cleaner.features import (
+    DENSE_NAMES,
+    HASH_FEATURES,
+    Matrix,
+    dense_features,
+    shifted,
+    stopword_buckets,
+)
+from cleaner.types import LABELS, Label, Line
+
+MODEL_FILE = "cleaner.joblib"
+# Neighbours on each side whose stage-1 probabilities the context pass sees.
+CONTEXT_WINDOW = 3
+# Wider window over which stage-1 probabilities are averaged (a run of teasers, a comment thread).
+SMOOTH_WINDOW = 6
+ESTIMATORS = frozenset({"hasher", "scaler", "lines", "context", "boundary"})
+REBUILD_HINT = "rebuild it with `make train`"
+_LABEL_INDEX = {label: i for i, label in enumerate(LABELS)}
+
+
+@dataclass(frozen=True)
+class Model:
+    """A loaded model: the scikit-learn estimators and the model card that describes them."""
+
+    estimators: dict[str, Any]
+    card: dict[str, Any]
+    stop_buckets: NDArray[np.float32]
+
+
+def default_model_path() -> Path:
+    """Where the shipped model lives: the installed package data, else the repository's models/."""
+    try:
+        return Path(str(resources.files("cleaner.models").joinpath(MODEL_FILE)))
+    except ModuleNotFoundError:  # running from a checkout that was never installed
+        return Path(__file__).resolve().parent.parent / "models" / MODEL_FILE
+
+
+def card_path(model_path: Path) -> Path:
+    """The model card (JSON sidecar) that belongs to a model file."""
+    return model_path.with_suffix(".json")
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex SHA-256 of some bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _read_card(path: Path) -> dict[str, Any]:
+    """The model card beside a model file, checked for the fields loading relies on."""
+    sidecar = card_path(path)
+    try:
+        card = json.loads(sidecar.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"{sidecar}: model card missing; {REBUILD_HINT}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ModelError(f"{sidecar}: unreadable model card ({err}); {REBUILD_HINT}") from None
+    if not isinstance(card, dict) or not isinstance(card.get("sha256"), str):
+        raise ModelError(f"{sidecar}: model card has no sha256; {REBUILD_HINT}")
+    return card
+
+
+def _check_card(card: dict[str, Any], path: Path) -> None:
+    """Refuse a model built for other labels or features; warn on another scikit-learn."""
+    if card.get("labels") != [label.value for label in LABELS]:
+        raise ModelError(f"{path}: model has labels {card.get('labels')}, not ours; {REBUILD_HINT}")
+    features = card.get("features", {})
+    if features.get("dense") != list(DENSE_NAMES) or features.get("hash") != HASH_FEATURES:
+        raise ModelError(f"{path}: model was built for other features; {REBUILD_HINT}")
+    import sklearn
+
+    trained = card.get("versions", {}).get("scikit-learn")
+    if trained != sklearn.__version__:
+        warnings.warn(
+            f"{path}: trained with scikit-learn {trained}, running {sklearn.__version__}",
+            stacklevel=3,
+        )
+
+
+def load_model(path: str | Path | None = None) -> Model:
+    """Load and verify a model: its bytes must match the SHA-256 in its card before unpickling."""
+    model_path = Path(path) if path is not None else default_model_path()
+    card = _read_card(model_path)
+    try:
+        data = model_path.read_bytes()
+    except FileNotFoundError:
+        raise ModelError(f"{model_path}: model file missing; {REBUILD_HINT}") from None
+    except OSError as err:
+        raise ModelError(f"{model_path}: cannot read ({err.strerror}); {REBUILD_HINT}") from None
+    if sha256_bytes(data) != card["sha256"]:
+        # Pickle is code: a file that is not the one the card describes is never loaded.
+        raise ModelError(
+            f"{model_path}: SHA-256 does not match its model card (corrupt or tampered); "
+            f"{REBUILD_HINT}"
+        )
+    _check_card(card, model_path)
+    import joblib
+
+    estimators = joblib.load(io.BytesIO(data))
+    if not isinstance(estimators, dict) or not ESTIMATORS <= set(estimators):
+        raise ModelError(f"{model_path}: not a cleaner model; {REBUILD_HINT}")
+    return Model(estimators, card, stopword_buckets(estimators["hasher"]))
+
+
+def save_model(estimators: dict[str, Any], card: dict[str, Any], path: str | Path) -> Path:
+    """Write the estimators and their card (with the file's SHA-256) atomically; return the path."""
+    import joblib
+
+    model_path = Path(path)
+    buffer = io.BytesIO()
+    joblib.dump(estimators, buffer, compress=("zlib", 6))
+    data = buffer.getvalue()
+    full_card = {**card, "sha256": sha256_bytes(data), "size_bytes": len(data)}
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    for target, payload in (
+        (model_path, data),
+        (card_path(model_path), (json.dumps(full_card, indent=2) + "\n").encode()),
+    ):
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_bytes(payload)
+        tmp.replace(target)
+    return model_path
+
+
+def line_inputs(
+    lines: Sequence[Line], hasher: Any, stop_buckets: NDArray[np.float32]
+) -> tuple[Any, Matrix]:
+    """Stage-1 inputs of one dump: the hashed word counts and the dense features."""
+    words = hasher.transform([line.text for line in lines])
+    return words, dense_features(lines, words, stop_buckets)
+
+
+def stage1_matrix(words: Any, dense: Matrix, scaler: Any) -> Any:
+    """The stage-1 design matrix: binary word presence beside the scaled dense features."""
+    from scipy import sparse
+
+    present = words.copy()
+    present.data[:] = 1.0
+    return sparse.hstack([present, sparse.csr_matrix(scaler.transform(dense))], format="csr")
+
+
+def context_matrix(dense: Matrix, probs: Matrix) -> Matrix:
+    """Stage-2 features of one dump from its dense features and stage-1 probabilities."""
+    n = probs.shape[0]
+    window = [shifted(probs, off) for off in range(-CONTEXT_WINDOW, CONTEXT_WINDOW + 1) if off]
+    # Running sums give windowed means and before/after shares in O(n).
+    padded = np.vstack([np.zeros((1, probs.shape[1]), dtype=np.float32), np.cumsum(probs, 0)])
+    idx = np.arange(n)
+    lo = np.maximum(idx - SMOOTH_WINDOW, 0)
+    hi = np.minimum(idx + SMOOTH_WINDOW + 1, n)
+    smooth = (padded[hi] - padded[lo]) / (hi - lo)[:, None]
+    before = padded[idx] / np.maximum(idx, 1)[:, None]
+    after = (padded[n] - padded[idx + 1]) / np.maximum(n - 1 - idx, 1)[:, None]
+    overall = np.broadcast_to(padded[n] / max(n, 1), probs.shape)
+    return np.hstack([dense, probs, *window, smooth, before, after, overall]).astype(np.float32)
+
+
+def predict_proba_many(dumps: Sequence[Sequence[Line]], model: Model) -> list[Matrix]:
+    """Label probabilities (rows = lines, columns = LABELS) for many dumps in one batch."""
+    est = model.estimators
+    sizes = [len(lines) for lines in dumps]
+    if sum(sizes) == 0:
+        return [np.zeros((0, len(LABELS)), dtype=np.float32) for _ in dumps]
+    from scipy import sparse
+
+    inputs = [line_inputs(lines, est["hasher"], model.stop_buckets) for lines in dumps if lines]
+    words = sparse.vstack([w for w, _ in inputs], format="csr")
+    dense = np.vstack([d for _, d in inputs])
+    probs1 = est["lines"].predict_proba(stage1_matrix(words, dense, est["scaler"]))
+    probs1 = probs1.astype(np.float32)
+    bounds = np.cumsum([0] + [s for s in sizes if s])
+    contexts = [
+        context_matrix(dense[a:b], probs1[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)
+    ]
+    probs2 = est["context"].predict_proba(np.vstack(contexts)).astype(np.float32)
+    out: list[Matrix] = []
+    start = 0
+    for size in sizes:
+        out.append(probs2[start : start + size])
+        start += size
+    return out
+
+
+def apply_labels(lines: Sequence[Line], probs: Matrix) -> list[Line]:
+    """Copies of the lines with the most probable label and its probability."""
+    best = probs.argmax(axis=1) if len(lines) else np.zeros(0, dtype=np.int64)
+    return [
+        replace(line, label=LABELS[int(k)], p=round(float(probs[i, k]), 4))
+        for i, (line, k) in enumerate(zip(lines, best, strict=True))
+    ]
+
+
+def label_index(label: Label) -> int:
+    """Column of a label in probability matrices."""
+    return _LABEL_INDEX[label]

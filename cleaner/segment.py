@@ -1,0 +1,264 @@
+"""Cut a labelled dump into articles: a learned boundary score on every gap between content lines.
+
+A gap is the space between two consecutive content lines (body, headline, byline), with the
+dropped lines that sit in it. Its features say what the labels around it are, how much furniture
+and blank space lies in it, and how lexically alike the text before and after it is (cosine of
+in-dump TF-IDF windows, TextTiling's idea, with a depth score relative to nearby gaps). A headline
+is compared with the text before and after it, so a title block that a scraper put after its own
+story stays with that story. A logistic regression turns the features into a boundary
+probability; gaps above BOUNDARY_THRESHOLD are cut.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cleaner.features import STOPWORDS
+from cleaner.types import CONTENT_LABELS, AnnotatedDump, Label, Line
+
+BOUNDARY_THRESHOLD = 0.3
+# Within this many gaps of a stronger candidate a boundary is suppressed: articles are longer.
+SUPPRESS_REACH = 3
+# Content lines on each side whose words make the lexical windows (short and long).
+NEAR_WINDOW = 2
+FAR_WINDOW = 6
+# How many gaps to each side a depth score looks at for the surrounding peak of similarity.
+DEPTH_REACH = 4
+_WORD = re.compile(r"[^\W\d_]{3,}")
+_HEADINGS = frozenset({Label.HEADLINE, Label.BYLINE})
+
+GAP_NAMES = (
+    "left_body", "left_headline", "left_byline", "right_body", "right_headline", "right_byline",
+    "log_dropped", "log_blank", "log_max_blank", "sim_near", "sim_far", "depth_near", "depth_far",
+    "head_sim_before", "head_sim_after", "head_sim_diff", "right_repeats_next",
+    "log_left_run", "log_right_run", "rel_pos", "right_after_head_run", "dropped_teaser",
+    "dropped_comment", "dropped_boilerplate", "near_vs_median", "far_vs_median", "far_rank",
+    "far_local_min", "log_content",
+)
+
+
+def _tokens(text: str) -> list[str]:
+    """Content words of a line: lowercased, letters only, stopwords out."""
+    return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+
+
+def _weights(bags: Sequence[Counter[str]]) -> list[dict[str, float]]:
+    """TF-IDF weight vectors of the content lines, IDF taken within the dump."""
+    df: Counter[str] = Counter()
+    for bag in bags:
+        df.update(bag.keys())
+    n = len(bags) + 1
+    idf = {w: math.log(n / c) + 0.1 for w, c in df.items()}
+    return [{w: c * idf[w] for w, c in bag.items()} for bag in bags]
+
+
+def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    """Cosine similarity of two sparse vectors."""
+    if not a or not b:
+        return 0.0
+    if len(a) > len(b):
+        a, b = b, a
+    dot = sum(v * b.get(w, 0.0) for w, v in a.items())
+    norm = math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
+    return dot / norm if norm else 0.0
+
+
+def _window(vectors: Sequence[dict[str, float]], start: int, stop: int) -> dict[str, float]:
+    """Sum of the vectors in [start, stop), clipped to the sequence."""
+    out: dict[str, float] = {}
+    for vec in vectors[max(start, 0) : max(min(stop, len(vectors)), 0)]:
+        for w, v in vec.items():
+            out[w] = out.get(w, 0.0) + v
+    return out
+
+
+def _depth(sims: Sequence[float], i: int) -> float:
+    """How far similarity at gap i dips below the highest similarity on either side."""
+    left = max(sims[max(0, i - DEPTH_REACH) : i + 1])
+    right = max(sims[i : i + DEPTH_REACH + 1])
+    return (left - sims[i]) + (right - sims[i])
+
+
+def gap_features(lines: Sequence[Line]) -> tuple[list[int], NDArray[np.float32]]:
+    """The content-line indices of a labelled dump and one feature row per gap between them."""
+    content = [i for i, line in enumerate(lines) if line.label in CONTENT_LABELS]
+    if len(content) < 2:
+        return content, np.zeros((0, len(GAP_NAMES)), dtype=np.float32)
+    vectors = _weights([Counter(_tokens(lines[i].text)) for i in content])
+    n_gaps = len(content) - 1
+    sim_near = [_cosine(_window(vectors, g + 1 - NEAR_WINDOW, g + 1),
+                        _window(vectors, g + 1, g + 1 + NEAR_WINDOW)) for g in range(n_gaps)]
+    sim_far = [_cosine(_window(vectors, g + 1 - FAR_WINDOW, g + 1),
+                       _window(vectors, g + 1, g + 1 + FAR_WINDOW)) for g in range(n_gaps)]
+    # Runs of consecutive headline/byline lines: where does the run containing j start and end?
+    heading_run_start = list(range(len(content)))
+    for j in range(1, len(content)):
+        if lines[content[j]].label in _HEADINGS and lines[content[j - 1]].label in _HEADINGS:
+            heading_run_start[j] = heading_run_start[j - 1]
+    # The same dip means more in a dump whose paragraphs are otherwise alike: compare each gap
+    # with the dump's own similarities.
+    near_median = float(np.median(sim_near))
+    far_median = float(np.median(sim_far))
+    far_rank = np.argsort(np.argsort(sim_far, kind="stable"), kind="stable") / max(n_gaps - 1, 1)
+    rows = []
+    for g in range(n_gaps):
+        a, b = content[g], content[g + 1]
+        left, right = lines[a], lines[b]
+        between = lines[a + 1 : b]
+        blanks = [line.blank_before for line in lines[a + 1 : b + 1]]
+        dropped = Counter(line.label for line in between)
+        head_before = head_after = 0.0
+        if right.label in _HEADINGS:
+            # Compare the heading with the story before it and the story after its block.
+            block_end = g + 1
+            while block_end + 1 < len(content) and lines[content[block_end + 1]].label in _HEADINGS:
+                block_end += 1
+            head = _window(vectors, g + 1, block_end + 1)
+            head_before = _cosine(head, _window(vectors, g + 1 - FAR_WINDOW, g + 1))
+            head_after = _cosine(head, _window(vectors, block_end + 1, block_end + 1 + FAR_WINDOW))
+        nxt = content[g + 2] if g + 2 < len(content) else None
+        rows.append([
+            left.label is Label.BODY, left.label is Label.HEADLINE, left.label is Label.BYLINE,
+            right.label is Label.BODY, right.label is Label.HEADLINE, right.label is Label.BYLINE,
+            math.log1p(len(between)), math.log1p(sum(blanks)), math.log1p(max(blanks)),
+            sim_near[g], sim_far[g], _depth(sim_near, g), _depth(sim_far, g),
+            head_before, head_after, head_after - head_before,
+            nxt is not None and lines[nxt].text == right.text,
+            math.log1p(g + 1 - heading_run_start[g]), math.log1p(n_gaps - g),
+            (g + 1) / len(content),
+            left.label in _HEADINGS and g - heading_run_start[g] >= 1,
+            dropped[Label.TEASER] > 0, dropped[Label.COMMENT] > 0, dropped[Label.BOILERPLATE] > 0,
+            sim_near[g] - near_median, sim_far[g] - far_median, far_rank[g],
+            sim_far[g] <= min(sim_far[max(0, g - DEPTH_REACH) : g + DEPTH_REACH + 1]),
+            math.log1p(len(content)),
+        ])
+    return content, np.asarray(rows, dtype=np.float32)
+
+
+def gap_truth(dump: AnnotatedDump) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+    """Gap features on gold labels and whether each gap is a gold page boundary."""
+    content, x = gap_features(dump.lines)
+    y = [int(dump.pages[a] != dump.pages[b]) for a, b in zip(content, content[1:])]
+    return x, np.asarray(y, dtype=np.int64)
+
+
+def cut_position(lines: Sequence[Line], left: int, right: int) -> int:
+    """Index of the first line of the new segment, somewhere in (left, right].
+
+    The dropped lines between two stories are split at the longest blank run among them (pages
+    are usually joined with blank lines); with none, furniture goes to the story it follows,
+    except a run of teasers/comments, which trails the story before it too.
+    """
+    best, best_blank = right, -1
+    for i in range(left + 1, right + 1):
+        if lines[i].blank_before > best_blank:
+            best, best_blank = i, lines[i].blank_before
+    return best if best_blank > 0 else right
+
+
+def pick_boundaries(
+    probs: NDArray[np.float64], *, threshold: float = BOUNDARY_THRESHOLD,
+    reach: int = SUPPRESS_REACH,
+) -> list[int]:
+    """Gaps to cut: above the threshold and the strongest within `reach` gaps either side."""
+    picked = []
+    for g in np.flatnonzero(probs >= threshold):
+        window = probs[max(0, g - reach) : g + reach + 1]
+        if probs[g] >= window.max():
+            picked.append(int(g))
+    return picked
+
+
+def segment(lines: Sequence[Line], *, model: Any, threshold: float = BOUNDARY_THRESHOLD) -> list[int]:
+    """A segment (article) index per line of a labelled dump, 0-based and non-decreasing."""
+    content, x = gap_features(lines)
+    starts: list[int] = []
+    if len(x):
+        probs = model.predict_proba(x)[:, 1]
+        starts = [cut_position(lines, content[g], content[g + 1])
+                  for g in pick_boundaries(probs, threshold=threshold)]
+    return _assign(len(lines), _drop_bodyless(lines, starts))
+
+
+def _assign(n: int, starts: Sequence[int]) -> list[int]:
+    """Segment index per line given the indices where new segments start."""
+    out, seg, cuts = [], 0, set(starts)
+    for i in range(n):
+        if i in cuts:
+            seg += 1
+        out.append(seg)
+    return out
+
+
+def _drop_bodyless(lines: Sequence[Line], starts: Sequence[int]) -> list[int]:
+    """Remove cuts that would leave a segment with no body line (a lone title or byline).
+
+    Such a segment joins the one before it; the first one joins the one after it.
+    """
+    cuts = sorted(set(starts))
+    while cuts:
+        bounds = [0, *cuts, len(lines)]
+        empty = next((k for k in range(len(bounds) - 1)
+                      if not any(line.label is Label.BODY
+                                 for line in lines[bounds[k] : bounds[k + 1]])), None)
+        if empty is None:
+            break
+        del cuts[max(empty - 1, 0)]
+    return cuts
+
+
+def synthetic_dumps(
+    dumps: Sequence[AnnotatedDump], *, count: int, seed: int
+) -> list[AnnotatedDump]:
+    """Joins of 2-4 single-page dumps, some with the title block moved after the body.
+
+    Real concatenated scrapes are few in the corpus and none puts a headline after its story
+    (seed 000_ does); these joins give the boundary model enough of both.
+    """
+    rng = random.Random(seed)
+    singles = [d for d in dumps if d.kind in ("extracted", "page") and d.lines
+               and any(line.label is Label.BODY for line in d.lines)]
+    out = []
+    for n in range(count):
+        parts = rng.sample(singles, rng.randint(2, 4))
+        mode = rng.choice(["plain", "plain", "title_after", "bare"])
+        lines: list[Line] = []
+        pages: list[int] = []
+        for page, part in enumerate(parts):
+            body = list(part.lines)
+            if mode == "bare":
+                body = [line for line in body if line.label is Label.BODY]
+            elif mode == "title_after" and rng.random() < 0.7:
+                head = [line for line in body[:6] if line.label in _HEADINGS]
+                rest = [line for line in body if line not in head]
+                body = rest + head
+            blank = rng.choice([0, 0, 1, 3])
+            for k, line in enumerate(body):
+                lines.append(replace(line, blank_before=blank if k == 0 and page else
+                                     line.blank_before))
+                pages.append(page)
+        out.append(AnnotatedDump(f"synthetic-{n}", f"synthetic-{mode}", "", tuple(lines),
+                                 tuple(pages)))
+    return out
+
+
+def fit_boundaries(dumps: Sequence[AnnotatedDump], *, seed: int) -> Any:
+    """Train the gap classifier on gold labels of real and synthetic joins."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    pool = list(dumps) + synthetic_dumps(dumps, count=max(len(dumps) // 2, 50), seed=seed)
+    pairs = [gap_truth(d) for d in pool]
+    x = np.vstack([p[0] for p in pairs if len(p[0])])
+    y = np.concatenate([p[1] for p in pairs if len(p[1])])
+    model = HistGradientBoostingClassifier(max_iter=150, max_leaf_nodes=15, learning_rate=0.1,
+                                           early_stopping=False, random_state=seed)
+    return model.fit(x, y)
