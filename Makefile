@@ -35,7 +35,9 @@ train: $(STAMP)
 	$(PY) -m cleaner.train --corpus $(CORPUS) --fixtures fixtures/annotated/train.jsonl -o models/cleaner.joblib
 
 bench: $(STAMP)
-	$(PY) -m bench.run --corpus $(CORPUS) --seeds fixtures/seeds
+	mkdir -p bench/out
+	$(PY) -m bench.run --corpus $(CORPUS) --seeds fixtures/seeds --json bench/out/scores.json
+	$(PY) -m bench.speed --corpus $(CORPUS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -7,7 +7,6 @@ every kind. Systems only ever see the lines' text and blank_before (gold labels 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import statistics
 import sys
@@ -53,31 +52,30 @@ def strip_gold(dump: AnnotatedDump) -> tuple[Line, ...]:
     )
 
 
-def cleaner_system() -> tuple[System | None, str]:
-    """The cleaner model as a system, or None and the reason when it cannot be loaded yet."""
-    # Imported by name so the bench (and mypy) still work while cleaner.label/segment are
-    # being written; their absence is reported, not fatal.
+def cleaner_system(model_path: str | None = None) -> tuple[System | None, str]:
+    """The cleaner model as a system, or None and the reason when it cannot be loaded."""
+    from cleaner.label import apply_labels, load_model, predict_proba_many
+    from cleaner.segment import segment
+
     try:
-        label_module = importlib.import_module("cleaner.label")
-        segment_module = importlib.import_module("cleaner.segment")
-        model = label_module.load_model()
-    except (ImportError, AttributeError, CleanerError, OSError) as err:
-        return None, f"cleaner not benchmarked: {type(err).__name__}: {err}"
+        model = load_model(model_path)
+    except CleanerError as err:
+        return None, f"cleaner not benchmarked: {err}"
 
     def predict(lines: Sequence[Line]) -> Prediction:
         """Label with the cleaner model, then segment the labelled lines."""
-        labelled: list[Line] = label_module.label_lines(list(lines), model=model)
-        segments: list[int] = segment_module.segment(labelled)
+        labelled = apply_labels(lines, predict_proba_many([lines], model)[0])
+        segments = segment(labelled, model=model.estimators["boundary"])
         labels = tuple(line.label or Label.BOILERPLATE for line in labelled)
         return Prediction(labels=labels, segments=tuple(segments))
 
-    return predict, "cleaner: loaded"
+    return predict, f"cleaner: {model_path or 'shipped model'}"
 
 
-def systems() -> tuple[dict[str, System], list[str]]:
+def systems(model_path: str | None = None) -> tuple[dict[str, System], list[str]]:
     """Every system to benchmark by name, and notes about the ones left out."""
     found: dict[str, System] = dict(BASELINES)
-    cleaner, note = cleaner_system()
+    cleaner, note = cleaner_system(model_path)
     if cleaner is not None:
         found["cleaner"] = cleaner
     return found, [note]
@@ -167,6 +165,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--limit", type=int, default=None, help="at most N held-out dumps of each kind"
     )
     parser.add_argument("--json", type=Path, default=None, help="write all scores here")
+    parser.add_argument("--model", default=None, help="cleaner model file (default: shipped)")
+    parser.add_argument("--gate", type=Path, default=Path("fixtures/annotated/gate.jsonl"),
+                        help="our hand-annotated quality-gate dumps (never trained on)")
     return parser.parse_args(argv)
 
 
@@ -182,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     held = [dump for dump, out in zip(corpus, held_out(corpus), strict=True) if out]
     held = limit_per_kind(held, limit=args.limit)
-    found, notes = systems()
+    found, notes = systems(args.model)
     for note in notes:
         print(f"note: {note}")
     print()
@@ -194,6 +195,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         text, results = bench("Seeds", seeds, found)
         report["seeds"] = {"path": str(seeds_path), **results}
+        print(text)
+    if args.gate.exists():
+        text, results = bench("Gate fixtures", list(read_dumps(args.gate)), found)
+        report["gate"] = {"path": str(args.gate), **results}
         print(text)
     if args.json is not None:
         args.json.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")

@@ -7,7 +7,7 @@ __version__ = "0.1.0"
 
 # The pipeline imports numpy and scikit-learn lazily through its stages; importing it here keeps
 # `from cleaner import clean` working while `import cleaner.read` alone stays light.
-from cleaner.pipeline import Cleaned, clean, clean_documents, label_lines  # noqa: E402
+from cleaner.pipeline import Cleaned, clean, clean_documents, label_lines
 
 __all__ = [
     "Cleaned",

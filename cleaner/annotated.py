@@ -33,7 +33,7 @@ def parse_dump(obj: Any, *, where: str = "<data>") -> AnnotatedDump:
             blank += 1
             continue
         try:
-            label = Label(item.get("label"))
+            label = Label(str(item.get("label")))
         except ValueError:
             raise DataError(f"{where}: line {i} has label {item.get('label')!r}") from None
         page = item.get("page", 0)

@@ -1,14 +1,18 @@
-"""Features of lines in their dump: hashed words, shape, cue patterns and context.
+"""Features of lines in their dump: hashed words, shape, cue words and context.
 
-Everything here is vectorised over a whole dump (one regex scan of the joined text per cue,
-numpy for the context windows) because the labeller's throughput is bounded by this module.
+The labeller's throughput is bounded by this module, so nothing here loops over characters or
+runs a regex per line: words are hashed once (scikit-learn's HashingVectorizer), cue words are
+looked up through that same matrix, and character classes are counted with numpy over the
+code points of the whole dump.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,173 +25,250 @@ Matrix = NDArray[np.float32]
 # Hashed vocabulary size: 2**15 buckets keeps the shipped model at a few MB while collisions
 # among the few thousand cue words that matter stay rare.
 HASH_FEATURES = 2**15
-# Token pattern shared by the hasher and the lexical-cohesion code in segment.
-TOKEN_PATTERN = r"(?u)\b\w\w*\b"
+# Words, and the newlines between lines: one findall over a whole batch tokenises every line.
+_TOKENS = re.compile(r"\w+|\n")
 # Neighbour offsets whose shape features every line sees.
 NEIGHBOURS = (-2, -1, 1, 2)
 
 # A compact English stopword list (function words): body text is dense in them, furniture is not
-# (the observation behind jusText). Used through the hasher, so it costs no extra tokenisation.
+# (the observation behind jusText). Counted through the hashed words: no extra tokenising.
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further had
-    has have having he her here hers herself him himself his how i if in into is it its itself just
-    me more most my myself no nor not now of off on once only or other our ours ourselves out over
-    own same she should so some such than that the their theirs them themselves then there these
-    they this those through to too under until up very was we were what when where which while who
-    whom why will with would you your yours yourself yourselves said says also""".split()
+    below between both but by can could did do does doing down during each few for from further
+    had has have having he her here hers herself him himself his how i if in into is it its
+    itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself yourselves
+    said says also""".split()  # noqa: SIM905
 )
 
-_MONTHS = (
-    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
-)
-_DAYS = r"mon|tue|wed|thu|fri|sat|sun"
-# Cue patterns, scanned once over the joined dump text (re.M: ^ and $ are line ends).
-CUES: tuple[tuple[str, str], ...] = (
-    ("date", rf"\b(?:{_MONTHS})\.?\s+\d{{1,2}}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b"
-     r"|\b\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}\b"),
-    ("year", r"\b(?:19|20)\d\d\b"),
-    ("time", r"\b\d{1,2}:\d\d\b|\b\d{1,2}\s?[ap]\.?m\b"),
-    ("weekday", rf"\b(?:{_DAYS})[a-z]*\b"),
-    ("by_start", r"^(?:[^\w\n]{0,3})(?:by|posted by|written by|von|par|por)\s+[A-Z]"),
-    ("author_kw", r"\b(?:author|reporter|correspondent|editor|staff writer|contributor)s?\b"),
-    ("published", r"\b(?:published|updated|posted|last modified|first published)\b"),
-    ("agency", r"\b(?:reuters|associated press|AP|AFP|UPI|Bloomberg|PA)\b"),
-    ("read_more", r"\b(?:read|see|learn|continue|click|view)\s+(?:more|here|full|all|the full)\b"
-     r"|\b(?:related|recommended|popular|most read|trending|see also|also read)\b"),
-    ("comment_kw", r"\b(?:comments?|repl(?:y|ies)|commented|leave a|post a|said\.\.\.|wrote:)\b"),
-    ("share_kw", r"\b(?:share|tweet|facebook|twitter|linkedin|pinterest|whatsapp|e-?mail|print"
-     r"|subscribe|newsletter|sign (?:up|in)|log ?in|follow us)\b"),
-    ("legal_kw", r"©|\(c\)|\bcopyright\b|all rights reserved|\bprivacy\b|\bcookies?\b|\bterms\b"),
-    ("media_kw", r"\b(?:photo|image|picture|video|getty|caption|credit|file photo)s?\b"),
-    ("tag_kw", r"\b(?:tags?|tagged|filed under|categor(?:y|ies)|topics?)\b:?"),
-    ("url", r"https?://|www\.|\.com\b|@\w"),
-    ("pipe", r"\|"),
-    ("bullet_start", r"^[-•►▶*·–—»>]\s*"),
-    ("quote_start", r"^[\"“”'‘]"),
-    ("ellipsis_end", r"(?:\.\.\.|…|»|›)\s*$"),
-    ("terminal_end", r"[.!?][\"'”’)\]]*\s*$"),
-    ("colon_end", r":\s*$"),
-    ("number_start", r"^\(?\d{1,2}[.)]\s"),
-)
-# Cues matched case-sensitively (agency acronyms would fire on "ap" or "pa" otherwise).
-_CASE_SENSITIVE = {"agency", "by_start"}
-_CUE_RES = tuple(
-    re.compile(pattern, re.M if name in _CASE_SENSITIVE else re.I | re.M)
-    for name, pattern in CUES
+# Cue words by role, looked up in the hashed word counts (so case-insensitive for free).
+CUE_WORDS: tuple[tuple[str, str], ...] = (
+    ("month", "jan january feb february mar march apr april may jun june jul july aug august sep "
+              "sept september oct october nov november dec december"),
+    ("weekday", "mon monday tue tuesday wed wednesday thu thursday fri friday sat saturday sun "
+                "sunday today yesterday ago"),
+    ("year", " ".join(str(y) for y in range(1990, 2036))),
+    ("ampm", "am pm a.m p.m et gmt utc est pst bst cet"),
+    ("author", "by author authors reporter correspondent editor writer staff contributor"),
+    ("published", "published updated posted modified"),
+    ("agency", "reuters ap afp upi bloomberg pa press agency"),
+    ("more", "read more continue full story here related recommended popular trending also see"),
+    ("comment", "comment comments reply replies commented wrote says leave post login"),
+    ("share", "share tweet facebook twitter linkedin pinterest whatsapp email print subscribe "
+              "newsletter sign follow rss"),
+    ("legal", "copyright reserved rights privacy cookies cookie terms policy"),
+    ("media", "photo photos image picture video getty caption credit images"),
+    ("tags", "tags tag tagged filed category categories topics"),
+    ("web", "http https www com html"),
 )
 
-OWN_NAMES = (
+_BULLETS = "-•►▶*·–—»>"
+_QUOTES = "\"“”'‘’"
+_CLOSERS = "\"'”’)]"
+_TERMINAL = ".!?"
+
+SHAPE_NAMES = (
     "log_chars", "log_words", "mean_word_len", "upper_ratio", "title_ratio", "digit_ratio",
-    "stop_ratio", "log_blank_before", "log_blank_after", "rel_pos", "log_pos", "log_pos_end",
-    "log_repeats", "same_as_prev", "rel_len", "punct_ratio", "n_sentences",
-    *(f"cue_{name}" for name, _ in CUES),
+    "punct_ratio", "stop_ratio", "log_sentences", "log_pipes", "digit_colon_digit",
+    "digit_sep_digit", "terminal_end", "colon_end", "ellipsis_end", "open_end", "bullet_start",
+    "quote_start", "number_start", "by_start", "all_caps",
 )
-_NEIGHBOUR_COLUMNS = ("log_words", "stop_ratio", "cue_terminal_end", "log_chars")
+CONTEXT_NAMES = (
+    "log_blank_before", "log_blank_after", "rel_pos", "log_pos", "log_pos_end", "log_repeats",
+    "same_as_prev", "rel_len",
+)
+OWN_NAMES = (*SHAPE_NAMES, *(f"cue_{name}" for name, _ in CUE_WORDS), *CONTEXT_NAMES)
+_NEIGHBOUR_COLUMNS = ("log_words", "stop_ratio", "terminal_end", "log_chars")
 DENSE_NAMES = (
     *OWN_NAMES,
     *(f"n{off:+d}_{col}" for off in NEIGHBOURS for col in _NEIGHBOUR_COLUMNS),
 )
 
 
-def make_hasher() -> Any:
-    """The word hasher: lowercased word counts into HASH_FEATURES buckets (stateless)."""
-    from sklearn.feature_extraction.text import HashingVectorizer
+@dataclass(frozen=True)
+class Vocabulary:
+    """Bucket masks over the hashed words: stopwords and the cue-word groups."""
 
-    return HashingVectorizer(
-        n_features=HASH_FEATURES,
-        alternate_sign=False,
-        norm=None,
-        token_pattern=TOKEN_PATTERN,
-        dtype=np.float32,
-    )
+    stop_buckets: NDArray[np.float32]  # 0/1 per bucket
+    cue_buckets: Any  # sparse (buckets x cues) 0/1
 
 
-def stopword_buckets(hasher: Any) -> NDArray[np.float32]:
-    """A 0/1 vector over hash buckets marking the buckets of STOPWORDS."""
-    marks = hasher.transform(sorted(STOPWORDS))
-    out = np.zeros(hasher.n_features, dtype=np.float32)
-    out[marks.indices] = 1.0
-    return out
+def bucket(token: str) -> int:
+    """The hash bucket of a lowercased word (MurmurHash3, as scikit-learn's hashers use)."""
+    from sklearn.utils import murmurhash3_32
+
+    return int(murmurhash3_32(token, seed=0, positive=True)) % HASH_FEATURES
 
 
-def _cue_matrix(lines: Sequence[Line]) -> Matrix:
-    """One 0/1 column per cue: does the cue match inside the line."""
-    joined = "\n".join(line.text for line in lines)
-    # Start offset of each line in `joined`, to map match positions to line indices.
-    starts = np.cumsum([0] + [len(line.text) + 1 for line in lines[:-1]])
-    out = np.zeros((len(lines), len(_CUE_RES)), dtype=np.float32)
-    for col, pattern in enumerate(_CUE_RES):
-        positions = [m.start() for m in pattern.finditer(joined)]
-        if positions:
-            rows = np.searchsorted(starts, positions, side="right") - 1
-            out[rows, col] = 1.0
-    return out
+def hash_words(texts: Sequence[str], *, cache: dict[str, int] | None = None) -> Any:
+    """Lowercased word counts of each text in HASH_FEATURES buckets (a CSR matrix, row per text).
+
+    Equivalent to a HashingVectorizer without signs, but one regex call for the whole batch and a
+    dict of already-hashed words make it several times faster on many short lines.
+    """
+    from scipy import sparse
+
+    tokens = _TOKENS.findall("\n".join(texts).lower())
+    known = {} if cache is None else cache
+    # Hash each distinct word once; map() then looks every token up at C speed.
+    for token in dict.fromkeys(tokens):
+        if token not in known:
+            known[token] = -1 if token == "\n" else bucket(token)
+    buckets = np.fromiter(map(known.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+    newline = buckets < 0
+    row_of = np.cumsum(newline)[~newline]
+    cols = buckets[~newline]
+    rows = row_of
+    data = np.ones(len(cols), dtype=np.float32)
+    matrix = sparse.csr_matrix((data, (rows, cols)), shape=(len(texts), HASH_FEATURES))
+    matrix.sum_duplicates()
+    return matrix
 
 
-def _shape(text: str) -> tuple[float, float, float, float, float, float]:
-    """Per-line counts that need a pass over the characters: letters, upper, digits..."""
-    words = text.split()
-    n_words = len(words)
-    letters = sum(c.isalpha() for c in text)
-    upper = sum(c.isupper() for c in text)
-    digits = sum(c.isdigit() for c in text)
-    titled = sum(w[:1].isupper() for w in words)
-    sentences = text.count(". ") + text.count("? ") + text.count("! ")
-    return (
-        float(n_words),
-        upper / letters if letters else 0.0,
-        titled / n_words if n_words else 0.0,
-        digits / len(text) if text else 0.0,
-        1.0 - (letters + text.count(" ")) / len(text) if text else 0.0,
-        float(sentences),
-    )
+def vocabulary() -> Vocabulary:
+    """The stopword and cue-word bucket masks."""
+    from scipy import sparse
+
+    stops = np.zeros(HASH_FEATURES, dtype=np.float32)
+    stops[[bucket(w) for w in STOPWORDS]] = 1.0
+    cue_rows = hash_words([words for _, words in CUE_WORDS])
+    cue_rows.data[:] = 1.0
+    return Vocabulary(stops, sparse.csc_matrix(cue_rows.T))
 
 
-def dense_features(lines: Sequence[Line], words: Any, stop_buckets: NDArray[np.float32]) -> Matrix:
-    """Shape, cue and context features of every line of one dump (rows follow `lines`)."""
-    n = len(lines)
-    if n == 0:
+def _segment_sums(
+    masks: Sequence[NDArray[np.bool_]], starts: NDArray[np.int64]
+) -> list[NDArray[np.float32]]:
+    """Per-line counts of per-code-point masks (lines start at `starts`), in one numpy pass."""
+    sums = np.add.reduceat(np.column_stack(masks).view(np.uint8), starts, axis=0, dtype=np.int32)
+    return [col.astype(np.float32) for col in sums.T]
+
+
+def _in(codes: NDArray[np.uint32], chars: str) -> NDArray[np.bool_]:
+    """Which code points are among `chars`."""
+    return np.isin(codes, np.array([ord(c) for c in chars], dtype=np.uint32))
+
+
+def shape_features(texts: Sequence[str], words: Any, vocab: Vocabulary) -> Matrix:
+    """Shape columns (SHAPE_NAMES) of every line, counted over the dump's code points at once."""
+    n = len(texts)
+    lengths = np.array([len(t) for t in texts], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64)
+    ends = starts + lengths  # one past each line's last code point
+    cp = np.frombuffer("\n".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    upper = ((cp >= 65) & (cp <= 90)) | ((cp >= 0xC0) & (cp <= 0xDE) & (cp != 0xD7))
+    lower = ((cp >= 97) & (cp <= 122)) | ((cp >= 0xDF) & (cp <= 0x24F) & (cp != 0xF7))
+    letter = upper | lower | (cp >= 0x370) & ~((cp >= 0x2000) & (cp <= 0x2BFF))
+    digit = (cp >= 48) & (cp <= 57)
+    space = (cp == 32) | (cp == 9) | (cp == 10)
+    prev_space = np.concatenate([[True], space[:-1]])
+    nxt = np.concatenate([cp[1:], [10]])
+    prv = np.concatenate([[10], cp[:-1]])
+    word_start = ~space & prev_space
+    digit_prev = np.isin(prv, np.arange(48, 58, dtype=np.uint32))
+    digit_next = np.isin(nxt, np.arange(48, 58, dtype=np.uint32))
+    (n_words, letters, uppers, titled, digits, spaces, sentences, pipes, clocks,
+     dates) = _segment_sums([
+        word_start, letter, upper, upper & prev_space, digit, space,
+        _in(cp, _TERMINAL) & (nxt == 32), cp == ord("|"),
+        (cp == ord(":")) & digit_prev & digit_next, _in(cp, "/.-") & digit_prev & digit_next,
+    ], starts)
+    chars = lengths.astype(np.float32)
+    tokens = np.asarray(words.sum(axis=1)).ravel()
+    stops = np.asarray(words @ vocab.stop_buckets).ravel()
+    first = cp[starts]
+    last = cp[ends - 1]
+    before_last = cp[np.maximum(ends - 2, starts)]
+    terminal = _in(last, _TERMINAL) | (_in(last, _CLOSERS) & _in(before_last, _TERMINAL))
+    lowered = [t[:3].lower() for t in texts]
+    safe = np.maximum(chars, 1.0)
+    columns = [
+        np.log1p(chars),
+        np.log1p(n_words),
+        chars / np.maximum(n_words, 1.0),
+        uppers / np.maximum(letters, 1.0),
+        titled / np.maximum(n_words, 1.0),
+        digits / safe,
+        1.0 - (letters + spaces) / safe,
+        np.divide(stops, tokens, out=np.zeros(n, dtype=np.float32), where=tokens > 0),
+        np.log1p(sentences),
+        np.log1p(pipes),
+        clocks > 0,
+        dates > 1,
+        terminal,
+        last == ord(":"),
+        (last == ord("…")) | ((last == ord(".")) & (before_last == ord("."))) | _in(last, "»›"),
+        letter[ends - 1] | (last == ord(",")),
+        _in(first, _BULLETS),
+        _in(first, _QUOTES),
+        digit[starts] & _in(cp[np.minimum(starts + 1, ends - 1)], ".)0123456789"),
+        np.array([t == "by " for t in lowered], dtype=bool),
+        (uppers == letters) & (letters > 3),
+    ]
+    return np.column_stack(columns).astype(np.float32)
+
+
+def dump_bounds(sizes: Sequence[int]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """For every row of a batch of dumps: the first row of its dump and one past its last."""
+    ends = np.cumsum(sizes, dtype=np.int64)
+    starts = ends - np.asarray(sizes, dtype=np.int64)
+    return np.repeat(starts, sizes), np.repeat(ends, sizes)
+
+
+def context_columns(lines: Sequence[Line], sizes: Sequence[int], chars: Matrix) -> Matrix:
+    """Where each line sits in its dump (CONTEXT_NAMES): blank runs, position, repeats."""
+    start, end = dump_bounds(sizes)
+    row = np.arange(len(lines))
+    pos = (row - start).astype(np.float32)
+    last = (end - 1 - row).astype(np.float32)
+    blank_before = np.array([line.blank_before for line in lines], dtype=np.float32)
+    blank_after = np.where(last > 0, np.append(blank_before[1:], 1.0), 1.0)
+    texts = [line.text for line in lines]
+    repeats = np.zeros(len(lines), dtype=np.float32)
+    medians = np.ones(len(lines), dtype=np.float32)
+    for a, b in zip(np.cumsum([0, *sizes[:-1]]), np.cumsum(sizes), strict=True):
+        counts = Counter(texts[a:b])
+        repeats[a:b] = [counts[t] - 1 for t in texts[a:b]]
+        if b > a:
+            medians[a:b] = max(float(np.median(chars[a:b])), 1.0)
+    same = np.array([0.0] + [float(x == y) for x, y in itertools.pairwise(texts)], dtype=np.float32)
+    same[pos == 0] = 0.0
+    return np.column_stack([
+        np.log1p(blank_before), np.log1p(blank_after),
+        pos / np.maximum(pos + last, 1.0), np.log1p(pos), np.log1p(last),
+        np.log1p(repeats), same, np.log1p(chars / medians),
+    ]).astype(np.float32)
+
+
+def dense_features(
+    lines: Sequence[Line], words: Any, vocab: Vocabulary, *, sizes: Sequence[int] | None = None
+) -> Matrix:
+    """Shape, cue and context features of the lines of a batch of dumps of `sizes` lines each."""
+    sizes = [len(lines)] if sizes is None else [s for s in sizes if s]
+    if not lines:
         return np.zeros((0, len(DENSE_NAMES)), dtype=np.float32)
     texts = [line.text for line in lines]
-    shape = np.array([_shape(t) for t in texts], dtype=np.float32).reshape(n, 6)
-    n_words, upper, titled, digits, punct, sentences = shape.T
+    shape = shape_features(texts, words, vocab)
+    cues = (words @ vocab.cue_buckets).toarray() > 0
     chars = np.array([len(t) for t in texts], dtype=np.float32)
-    tokens = np.asarray(words.sum(axis=1)).ravel()
-    stops = np.asarray(words @ stop_buckets).ravel()
-    stop_ratio = np.divide(stops, tokens, out=np.zeros(n, dtype=np.float32), where=tokens > 0)
-    blank_before = np.array([line.blank_before for line in lines], dtype=np.float32)
-    blank_after = np.append(blank_before[1:], 1.0)
-    pos = np.arange(n, dtype=np.float32)
-    counts = Counter(texts)
-    repeats = np.array([counts[t] - 1 for t in texts], dtype=np.float32)
-    same_as_prev = np.array([0.0] + [float(a == b) for a, b in zip(texts, texts[1:])],
-                            dtype=np.float32)
-    rel_len = chars / max(float(np.median(chars)), 1.0)
-    own = np.column_stack(
-        [
-            np.log1p(chars), np.log1p(n_words), chars / np.maximum(n_words, 1.0),
-            upper, titled, digits, stop_ratio,
-            np.log1p(blank_before), np.log1p(blank_after),
-            pos / max(n - 1, 1), np.log1p(pos), np.log1p(n - 1 - pos),
-            np.log1p(repeats), same_as_prev, np.log1p(rel_len), punct, np.log1p(sentences),
-            _cue_matrix(lines),
-        ]
-    ).astype(np.float32)
+    own = np.hstack([shape, cues.astype(np.float32), context_columns(lines, sizes, chars)])
     index = {name: i for i, name in enumerate(OWN_NAMES)}
     cols = [index[c] for c in _NEIGHBOUR_COLUMNS]
-    return np.hstack([own, *(shifted(own[:, cols], off) for off in NEIGHBOURS)])
+    start, end = dump_bounds(sizes)
+    return np.hstack([own, *(shifted(own[:, cols], off, start=start, end=end)
+                             for off in NEIGHBOURS)])
 
 
-def shifted(values: Matrix, offset: int, *, fill: float = -1.0) -> Matrix:
-    """Rows of `values` moved so row i holds row i+offset (`fill` past either end)."""
-    out = np.full_like(values, fill)
+def shifted(
+    values: Matrix, offset: int, *, start: NDArray[np.int64], end: NDArray[np.int64],
+    fill: float = -1.0,
+) -> Matrix:
+    """Row i gets row i+offset of the same dump (`fill` past either end of the dump)."""
     n = values.shape[0]
-    if offset > 0 and offset < n:
-        out[: n - offset] = values[offset:]
-    elif offset < 0 and -offset < n:
-        out[-offset:] = values[: n + offset]
-    elif offset == 0:
-        out[:] = values
+    source = np.arange(n) + offset
+    inside = (source >= start) & (source < end)
+    out = np.full_like(values, fill)
+    out[inside] = values[source[inside]]
     return out

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import warnings
 from collections.abc import Sequence
@@ -30,9 +31,12 @@ from cleaner.features import (
     DENSE_NAMES,
     HASH_FEATURES,
     Matrix,
+    Vocabulary,
     dense_features,
+    dump_bounds,
+    hash_words,
     shifted,
-    stopword_buckets,
+    vocabulary,
 )
 from cleaner.types import LABELS, Label, Line
 
@@ -41,7 +45,7 @@ MODEL_FILE = "cleaner.joblib"
 CONTEXT_WINDOW = 3
 # Wider window over which stage-1 probabilities are averaged (a run of teasers, a comment thread).
 SMOOTH_WINDOW = 6
-ESTIMATORS = frozenset({"hasher", "scaler", "lines", "context", "boundary"})
+ESTIMATORS = frozenset({"scaler", "lines", "context", "boundary"})
 REBUILD_HINT = "rebuild it with `make train`"
 _LABEL_INDEX = {label: i for i, label in enumerate(LABELS)}
 
@@ -52,7 +56,7 @@ class Model:
 
     estimators: dict[str, Any]
     card: dict[str, Any]
-    stop_buckets: NDArray[np.float32]
+    vocab: Vocabulary
 
 
 def default_model_path() -> Path:
@@ -124,9 +128,9 @@ def load_model(path: str | Path | None = None) -> Model:
     import joblib
 
     estimators = joblib.load(io.BytesIO(data))
-    if not isinstance(estimators, dict) or not ESTIMATORS <= set(estimators):
+    if not isinstance(estimators, dict) or not set(estimators) >= ESTIMATORS:
         raise ModelError(f"{model_path}: not a cleaner model; {REBUILD_HINT}")
-    return Model(estimators, card, stopword_buckets(estimators["hasher"]))
+    return Model(estimators, card, vocabulary())
 
 
 def save_model(estimators: dict[str, Any], card: dict[str, Any], path: str | Path) -> Path:
@@ -149,12 +153,12 @@ def save_model(estimators: dict[str, Any], card: dict[str, Any], path: str | Pat
     return model_path
 
 
-def line_inputs(
-    lines: Sequence[Line], hasher: Any, stop_buckets: NDArray[np.float32]
-) -> tuple[Any, Matrix]:
-    """Stage-1 inputs of one dump: the hashed word counts and the dense features."""
-    words = hasher.transform([line.text for line in lines])
-    return words, dense_features(lines, words, stop_buckets)
+def line_inputs(dumps: Sequence[Sequence[Line]], vocab: Vocabulary) -> tuple[Any, Matrix]:
+    """Stage-1 inputs of a batch of dumps: hashed word counts and dense features, row per line."""
+    lines = [line for dump in dumps for line in dump]
+    # One hasher call for the whole batch: its per-call overhead dominates on short dumps.
+    words = hash_words([line.text for line in lines])
+    return words, dense_features(lines, words, vocab, sizes=[len(d) for d in dumps])
 
 
 def stage1_matrix(words: Any, dense: Matrix, scaler: Any) -> Any:
@@ -166,20 +170,26 @@ def stage1_matrix(words: Any, dense: Matrix, scaler: Any) -> Any:
     return sparse.hstack([present, sparse.csr_matrix(scaler.transform(dense))], format="csr")
 
 
-def context_matrix(dense: Matrix, probs: Matrix) -> Matrix:
-    """Stage-2 features of one dump from its dense features and stage-1 probabilities."""
-    n = probs.shape[0]
-    window = [shifted(probs, off) for off in range(-CONTEXT_WINDOW, CONTEXT_WINDOW + 1) if off]
-    # Running sums give windowed means and before/after shares in O(n).
-    padded = np.vstack([np.zeros((1, probs.shape[1]), dtype=np.float32), np.cumsum(probs, 0)])
-    idx = np.arange(n)
-    lo = np.maximum(idx - SMOOTH_WINDOW, 0)
-    hi = np.minimum(idx + SMOOTH_WINDOW + 1, n)
-    smooth = (padded[hi] - padded[lo]) / (hi - lo)[:, None]
-    before = padded[idx] / np.maximum(idx, 1)[:, None]
-    after = (padded[n] - padded[idx + 1]) / np.maximum(n - 1 - idx, 1)[:, None]
-    overall = np.broadcast_to(padded[n] / max(n, 1), probs.shape)
-    return np.hstack([dense, probs, *window, smooth, before, after, overall]).astype(np.float32)
+def context_matrix(dense: Matrix, probs: Matrix, sizes: Sequence[int]) -> Matrix:
+    """Stage-2 features of a batch of dumps from dense features and stage-1 probabilities."""
+    start, end = dump_bounds([s for s in sizes if s])
+    window = [shifted(probs, off, start=start, end=end)
+              for off in range(-CONTEXT_WINDOW, CONTEXT_WINDOW + 1) if off]
+    # Running sums give windowed means and before/after shares in O(n), per dump.
+    total = np.vstack([np.zeros((1, probs.shape[1]), dtype=np.float64),
+                       np.cumsum(probs, 0, dtype=np.float64)])
+    row = np.arange(probs.shape[0])
+    lo = np.maximum(row - SMOOTH_WINDOW, start)
+    hi = np.minimum(row + SMOOTH_WINDOW + 1, end)
+
+    def mean(a: NDArray[np.int64], b: NDArray[np.int64]) -> Matrix:
+        means: Matrix = ((total[b] - total[a]) / np.maximum(b - a, 1)[:, None]).astype(np.float32)
+        return means
+
+    return np.hstack([
+        dense, probs, *window, mean(lo, hi), mean(start, row), mean(row + 1, end),
+        mean(start, end),
+    ]).astype(np.float32)
 
 
 def predict_proba_many(dumps: Sequence[Sequence[Line]], model: Model) -> list[Matrix]:
@@ -188,24 +198,11 @@ def predict_proba_many(dumps: Sequence[Sequence[Line]], model: Model) -> list[Ma
     sizes = [len(lines) for lines in dumps]
     if sum(sizes) == 0:
         return [np.zeros((0, len(LABELS)), dtype=np.float32) for _ in dumps]
-    from scipy import sparse
-
-    inputs = [line_inputs(lines, est["hasher"], model.stop_buckets) for lines in dumps if lines]
-    words = sparse.vstack([w for w, _ in inputs], format="csr")
-    dense = np.vstack([d for _, d in inputs])
+    words, dense = line_inputs(dumps, model.vocab)
     probs1 = est["lines"].predict_proba(stage1_matrix(words, dense, est["scaler"]))
-    probs1 = probs1.astype(np.float32)
-    bounds = np.cumsum([0] + [s for s in sizes if s])
-    contexts = [
-        context_matrix(dense[a:b], probs1[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)
-    ]
-    probs2 = est["context"].predict_proba(np.vstack(contexts)).astype(np.float32)
-    out: list[Matrix] = []
-    start = 0
-    for size in sizes:
-        out.append(probs2[start : start + size])
-        start += size
-    return out
+    probs2 = est["context"].predict_proba(context_matrix(dense, probs1.astype(np.float32), sizes))
+    bounds = np.cumsum([0, *sizes])
+    return [probs2[a:b].astype(np.float32) for a, b in itertools.pairwise(bounds)]
 
 
 def apply_labels(lines: Sequence[Line], probs: Matrix) -> list[Line]:

@@ -11,6 +11,7 @@ probability; gaps above BOUNDARY_THRESHOLD are cut.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import re
@@ -42,8 +43,12 @@ GAP_NAMES = (
     "head_sim_before", "head_sim_after", "head_sim_diff", "right_repeats_next",
     "log_left_run", "log_right_run", "rel_pos", "right_after_head_run", "dropped_teaser",
     "dropped_comment", "dropped_boilerplate", "near_vs_median", "far_vs_median", "far_rank",
-    "far_local_min", "log_content",
+    "far_local_min", "log_content", "novel_after", "orphan_before", "novel_orphan",
+    "novel_after_far", "orphan_before_far",
 )
+# Content lines on each side whose words are checked for novelty (never seen before the gap)
+# and for orphanhood (never seen after it): a new story brings new names and topics.
+NOVELTY_WINDOW = 3
 
 
 def _tokens(text: str) -> list[str]:
@@ -93,7 +98,14 @@ def gap_features(lines: Sequence[Line]) -> tuple[list[int], NDArray[np.float32]]
     content = [i for i, line in enumerate(lines) if line.label in CONTENT_LABELS]
     if len(content) < 2:
         return content, np.zeros((0, len(GAP_NAMES)), dtype=np.float32)
-    vectors = _weights([Counter(_tokens(lines[i].text)) for i in content])
+    bags = [Counter(_tokens(lines[i].text)) for i in content]
+    vectors = _weights(bags)
+    first_seen: dict[str, int] = {}
+    last_seen: dict[str, int] = {}
+    for j, bag in enumerate(bags):
+        for w in bag:
+            first_seen.setdefault(w, j)
+            last_seen[w] = j
     n_gaps = len(content) - 1
     sim_near = [_cosine(_window(vectors, g + 1 - NEAR_WINDOW, g + 1),
                         _window(vectors, g + 1, g + 1 + NEAR_WINDOW)) for g in range(n_gaps)]
@@ -109,9 +121,18 @@ def gap_features(lines: Sequence[Line]) -> tuple[list[int], NDArray[np.float32]]
     near_median = float(np.median(sim_near))
     far_median = float(np.median(sim_far))
     far_rank = np.argsort(np.argsort(sim_far, kind="stable"), kind="stable") / max(n_gaps - 1, 1)
+    def share(words: list[str], test: Any) -> float:
+        return sum(map(test, words)) / len(words) if words else 0.0
+
     rows = []
     for g in range(n_gaps):
         a, b = content[g], content[g + 1]
+        after = [w for bag in bags[g + 1 : g + 1 + NOVELTY_WINDOW] for w in bag]
+        before = [w for bag in bags[max(0, g + 1 - NOVELTY_WINDOW) : g + 1] for w in bag]
+        novel = share(after, lambda w, g=g: first_seen[w] > g)
+        orphan = share(before, lambda w, g=g: last_seen[w] <= g)
+        after_far = [w for bag in bags[g + 1 : g + 1 + 2 * NOVELTY_WINDOW] for w in bag]
+        before_far = [w for bag in bags[max(0, g + 1 - 2 * NOVELTY_WINDOW) : g + 1] for w in bag]
         left, right = lines[a], lines[b]
         between = lines[a + 1 : b]
         blanks = [line.blank_before for line in lines[a + 1 : b + 1]]
@@ -139,7 +160,9 @@ def gap_features(lines: Sequence[Line]) -> tuple[list[int], NDArray[np.float32]]
             dropped[Label.TEASER] > 0, dropped[Label.COMMENT] > 0, dropped[Label.BOILERPLATE] > 0,
             sim_near[g] - near_median, sim_far[g] - far_median, far_rank[g],
             sim_far[g] <= min(sim_far[max(0, g - DEPTH_REACH) : g + DEPTH_REACH + 1]),
-            math.log1p(len(content)),
+            math.log1p(len(content)), novel, orphan, novel * orphan,
+            share(after_far, lambda w, g=g: first_seen[w] > g),
+            share(before_far, lambda w, g=g: last_seen[w] <= g),
         ])
     return content, np.asarray(rows, dtype=np.float32)
 
@@ -147,7 +170,7 @@ def gap_features(lines: Sequence[Line]) -> tuple[list[int], NDArray[np.float32]]
 def gap_truth(dump: AnnotatedDump) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
     """Gap features on gold labels and whether each gap is a gold page boundary."""
     content, x = gap_features(dump.lines)
-    y = [int(dump.pages[a] != dump.pages[b]) for a, b in zip(content, content[1:])]
+    y = [int(dump.pages[a] != dump.pages[b]) for a, b in itertools.pairwise(content)]
     return x, np.asarray(y, dtype=np.int64)
 
 
@@ -178,7 +201,9 @@ def pick_boundaries(
     return picked
 
 
-def segment(lines: Sequence[Line], *, model: Any, threshold: float = BOUNDARY_THRESHOLD) -> list[int]:
+def segment(
+    lines: Sequence[Line], *, model: Any, threshold: float = BOUNDARY_THRESHOLD
+) -> list[int]:
     """A segment (article) index per line of a labelled dump, 0-based and non-decreasing."""
     content, x = gap_features(lines)
     starts: list[int] = []

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from cleaner import __version__
 from cleaner.annotated import HOLDOUT_PERCENT, held_out, page_ids, read_dumps
 from cleaner.errors import CleanerError
-from cleaner.features import DENSE_NAMES, HASH_FEATURES, make_hasher, stopword_buckets
+from cleaner.features import DENSE_NAMES, HASH_FEATURES, vocabulary
 from cleaner.label import (
     context_matrix,
     line_inputs,
@@ -58,7 +58,9 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def class_weights(y: NDArray[np.int64], *, power: float = CLASS_WEIGHT_POWER) -> NDArray[np.float64]:
+def class_weights(
+    y: NDArray[np.int64], *, power: float = CLASS_WEIGHT_POWER
+) -> NDArray[np.float64]:
     """Per-sample weights (1 / class frequency) ** power, normalised to mean 1."""
     counts = np.bincount(y, minlength=len(LABELS)).astype(np.float64)
     per_class = np.where(counts > 0, (counts.sum() / np.maximum(counts, 1)) ** power, 0.0)
@@ -79,20 +81,16 @@ def fit_labeller(
     folds: int = FOLDS,
     log: Any = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Fit both stages; stage 2 learns from out-of-fold stage-1 probabilities. Returns (estimators, cv)."""
-    from scipy import sparse
+    """Fit both stages (stage 2 on out-of-fold stage-1 probabilities); return estimators, CV."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
     from sklearn.preprocessing import StandardScaler
 
     say = log or (lambda _msg: None)
-    hasher = make_hasher()
-    stops = stopword_buckets(hasher)
+    vocab = vocabulary()
     label_col = {label: i for i, label in enumerate(LABELS)}
-    inputs = [line_inputs(d.lines, hasher, stops) for d in dumps]
-    words = sparse.vstack([w for w, _ in inputs], format="csr")
-    dense = np.vstack([x for _, x in inputs])
+    words, dense = line_inputs([d.lines for d in dumps], vocab)
     y = np.array([label_col[line.label] for d in dumps for line in d.lines if line.label], np.int64)
     row_dump = np.repeat(np.arange(len(dumps)), [len(d.lines) for d in dumps])
     sample_w = class_weights(y) * np.asarray(weights, dtype=np.float64)[row_dump]
@@ -112,10 +110,7 @@ def fit_labeller(
         oof[te] = _full_proba(model, x1[te])
         say(f"stage 1 fold {fold + 1}/{folds} done")
     lines_model = stage1().fit(x1, y, sample_weight=sample_w)
-    bounds = np.cumsum([0] + [len(d.lines) for d in dumps])
-    x2 = np.vstack(
-        [context_matrix(dense[a:b], oof[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
-    )
+    x2 = context_matrix(dense, oof, [len(d.lines) for d in dumps])
 
     def stage2() -> Any:
         return HistGradientBoostingClassifier(
@@ -133,7 +128,7 @@ def fit_labeller(
         cv_pred[te] = stage2().fit(x2[tr], y[tr], sample_weight=sample_w[tr]).predict(x2[te])
         say(f"stage 2 fold {fold + 1}/{folds} done")
     context_model = stage2().fit(x2, y, sample_weight=sample_w)
-    estimators = {"hasher": hasher, "scaler": scaler, "lines": lines_model, "context": context_model}
+    estimators = {"scaler": scaler, "lines": lines_model, "context": context_model}
     return estimators, {"y": y, "pred": cv_pred, "stage1_pred": oof.argmax(1)}
 
 
@@ -193,7 +188,7 @@ def train(
     holdout: bool = True,
     log: Any = None,
 ) -> dict[str, Any]:
-    """Train, score by grouped cross-validation, and save the model and its card; return the card."""
+    """Train, score by grouped cross-validation, save the model and its card; return the card."""
     import joblib
     import scipy
     import sklearn
@@ -208,8 +203,10 @@ def train(
     say(f"{len(dumps)} training dumps, {sum(len(d.lines) for d in dumps)} lines")
     estimators, cv = fit_labeller(dumps, weights, seed=seed, log=say)
     estimators["boundary"] = segment.fit_boundaries(dumps, seed=seed)
-    data = [{"path": str(p), "sha256": file_sha256(p), "bytes": p.stat().st_size}
-            for p in ([corpus] if corpus else []) + list(fixtures)]
+    data: list[dict[str, Any]] = [
+        {"path": str(p), "sha256": file_sha256(p), "bytes": p.stat().st_size}
+        for p in ([corpus] if corpus else []) + list(fixtures)
+    ]
     card = {
         "name": "cleaner line labeller",
         "cleaner_version": __version__,
@@ -227,7 +224,7 @@ def train(
         "holdout": (f"{HOLDOUT_PERCENT}% of page groups held out by SHA-256 of the smallest page "
                     "id (cleaner.annotated.held_out); not trained on") if holdout else "none",
         "dumps": len(dumps),
-        "lines": int(len(cv["y"])),
+        "lines": len(cv["y"]),
         "held_out_dumps": len(held),
         "scores": {
             "cv": f"{FOLDS}-fold cross-validation grouped by page",

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Label(str, Enum):
+class Label(StrEnum):
     """The six line labels of docs/LABELS.md, in a fixed order (the model's class order)."""
 
     BODY = "body"
