@@ -166,18 +166,6 @@ def print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> N
     ctx.exit()
 
 
-def one_openmp_thread() -> contextlib.AbstractContextManager[Any]:
-    """A context that runs OpenMP code (the gradient-boosted models' predict) on one thread.
-
-    Their predict runs one short parallel loop per tree; on batches this small, waking threads
-    costs more than it saves, and on a busy machine spinning threads made a one-file run 4x
-    slower (7.6 s instead of 1.7 s).
-    """
-    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-
-    return cast(contextlib.AbstractContextManager[Any], threadpool_limits(1, user_api="openmp"))
-
-
 def rows(kind: Literal["split", "label"], cleaned: Cleaned) -> Iterator[dict[str, Any]]:
     """The output objects of one cleaned document: its records, or its labelled lines."""
     from cleaner.write import label_line_to_dict, record_to_dict
@@ -217,7 +205,6 @@ def run_output(
     )
     try:
         with (
-            one_openmp_thread(),
             atomic_output(output, stdout=click.open_file(STDIO, "wb")) as out,
             atomic_output(dropped) if dropped else contextlib.nullcontext() as drop,
         ):

@@ -162,8 +162,10 @@ def shape_features(texts: Sequence[str], words: Any, vocab: Vocabulary) -> Matri
     lower = ((cp >= 97) & (cp <= 122)) | ((cp >= 0xDF) & (cp <= 0x24F) & (cp != 0xF7))
     letter = upper | lower | (cp >= 0x370) & ~((cp >= 0x2000) & (cp <= 0x2BFF))
     digit = (cp >= 48) & (cp <= 57)
-    space = (cp == 32) | (cp == 9) | (cp == 10)
-    prev_space = np.concatenate([[True], space[:-1]])
+    space = (cp == 32) | (cp == 9)
+    # The newline joining two lines starts a word but is no character of either line: a line's
+    # features must not depend on which other lines share its batch.
+    prev_space = np.concatenate([[True], space[:-1] | (cp[:-1] == 10)])
     nxt = np.concatenate([cp[1:], [10]])
     prv = np.concatenate([[10], cp[:-1]])
     word_start = ~space & prev_space

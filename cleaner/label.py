@@ -95,8 +95,11 @@ def _check_card(card: dict[str, Any], path: Path) -> None:
     """Refuse a model built for other labels or features; warn on another scikit-learn."""
     if card.get("labels") != [label.value for label in LABELS]:
         raise ModelError(f"{path}: model has labels {card.get('labels')}, not ours; {REBUILD_HINT}")
+    from cleaner.segment import GAP_NAMES
+
     features = card.get("features", {})
-    if features.get("dense") != list(DENSE_NAMES) or features.get("hash") != HASH_FEATURES:
+    if (features.get("dense") != list(DENSE_NAMES) or features.get("hash") != HASH_FEATURES
+            or features.get("gaps") != list(GAP_NAMES)):
         raise ModelError(f"{path}: model was built for other features; {REBUILD_HINT}")
     import sklearn
 

@@ -1,14 +1,16 @@
-"""The whole job for one document: read -> features -> label -> segment -> records."""
+"""The whole job for a batch of documents: read -> features -> label -> segment -> records."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cleaner.label import Model, apply_labels, load_model, predict_proba_many
 from cleaner.read import split_lines
 from cleaner.records import build_records
-from cleaner.segment import segment
+from cleaner.segment import segment_many
 from cleaner.types import CONTENT_LABELS, Document, Line, Record
 
 
@@ -27,21 +29,42 @@ class Cleaned:
         return tuple(line for line, k in zip(self.lines, self.articles, strict=True) if k is None)
 
 
+@lru_cache(maxsize=1)
+def shipped_model() -> Model:
+    """The shipped model, loaded (and verified) once per process: it is read-only."""
+    return load_model()
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run OpenMP code (the gradient-boosted models' predict) on one thread.
+
+    Their predict runs a short parallel loop per tree; on batches this size waking threads costs
+    more than it saves, and on a busy machine spinning threads made one-file runs 4x slower.
+    Parallelism belongs across documents, not inside one model call.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="openmp"):
+        yield
+
+
 def clean_documents(
     documents: Sequence[Document], *, model: Model | None = None, detect_language: bool = True
 ) -> list[Cleaned]:
-    """Clean a batch of documents; labelling runs once over the batch, which is much faster."""
-    model = model if model is not None else load_model()
+    """Clean a batch of documents; each stage runs once over the batch, which is much faster."""
+    model = model if model is not None else shipped_model()
     split = [split_lines(doc.text) for doc in documents]
-    probs = predict_proba_many(split, model)
+    with one_thread():
+        labelled = [apply_labels(lines, p)
+                    for lines, p in zip(split, predict_proba_many(split, model), strict=True)]
+        segments = segment_many(labelled, model=model.estimators["boundary"])
     out = []
-    for doc, lines, p in zip(documents, split, probs, strict=True):
-        labelled = apply_labels(lines, p)
-        segments = segment(labelled, model=model.estimators["boundary"])
-        records = build_records(labelled, segments, source=doc.source, detect=detect_language)
+    for doc, lines, segs in zip(documents, labelled, segments, strict=True):
+        records = build_records(lines, segs, source=doc.source, detect=detect_language)
         articles = tuple(seg if line.label in CONTENT_LABELS else None
-                         for line, seg in zip(labelled, segments, strict=True))
-        out.append(Cleaned(doc.source, tuple(labelled), articles, tuple(records)))
+                         for line, seg in zip(lines, segs, strict=True))
+        out.append(Cleaned(doc.source, tuple(lines), articles, tuple(records)))
     return out
 
 
@@ -52,6 +75,7 @@ def clean(text: str, *, source: str = "<text>", model: Model | None = None) -> l
 
 def label_lines(text: str | Sequence[Line], *, model: Model | None = None) -> list[Line]:
     """Every non-blank line of a raw dump (or of already split lines), labelled; no segmenting."""
-    model = model if model is not None else load_model()
+    model = model if model is not None else shipped_model()
     lines = split_lines(text) if isinstance(text, str) else list(text)
-    return apply_labels(lines, predict_proba_many([lines], model)[0])
+    with one_thread():
+        return apply_labels(lines, predict_proba_many([lines], model)[0])

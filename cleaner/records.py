@@ -33,7 +33,7 @@ _YEAR = r"(?P<year>(?:19|20)\d\d)"
 _DATE_PATTERNS = tuple(
     re.compile(p, re.I)
     for p in (
-        rf"\b{_YEAR}-(?P<m>\d\d)-(?P<d>\d\d)\b",
+        rf"\b{_YEAR}-(?P<m>\d\d)-(?P<d>\d\d)(?!\d)",
         rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b",
         rf"\b{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}\b",
         rf"\b(?P<a>\d{{1,2}})[/.](?P<b>\d{{1,2}})[/.]{_YEAR}\b",

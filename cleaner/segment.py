@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import itertools
 import math
-import random
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -205,13 +203,25 @@ def segment(
     lines: Sequence[Line], *, model: Any, threshold: float = BOUNDARY_THRESHOLD
 ) -> list[int]:
     """A segment (article) index per line of a labelled dump, 0-based and non-decreasing."""
-    content, x = gap_features(lines)
-    starts: list[int] = []
-    if len(x):
-        probs = model.predict_proba(x)[:, 1]
+    return segment_many([lines], model=model, threshold=threshold)[0]
+
+
+def segment_many(
+    dumps: Sequence[Sequence[Line]], *, model: Any, threshold: float = BOUNDARY_THRESHOLD
+) -> list[list[int]]:
+    """Segment indices for many labelled dumps, with one boundary-model call for the batch."""
+    gaps = [gap_features(lines) for lines in dumps]
+    rows = [x for _, x in gaps if len(x)]
+    probs = model.predict_proba(np.vstack(rows))[:, 1] if rows else np.zeros(0)
+    out = []
+    start = 0
+    for lines, (content, x) in zip(dumps, gaps, strict=True):
+        mine = probs[start : start + len(x)]
+        start += len(x)
         starts = [cut_position(lines, content[g], content[g + 1])
-                  for g in pick_boundaries(probs, threshold=threshold)]
-    return _assign(len(lines), _drop_bodyless(lines, starts))
+                  for g in pick_boundaries(mine, threshold=threshold)]
+        out.append(_assign(len(lines), _drop_bodyless(lines, starts)))
+    return out
 
 
 def _assign(n: int, starts: Sequence[int]) -> list[int]:
@@ -241,47 +251,11 @@ def _drop_bodyless(lines: Sequence[Line], starts: Sequence[int]) -> list[int]:
     return cuts
 
 
-def synthetic_dumps(
-    dumps: Sequence[AnnotatedDump], *, count: int, seed: int
-) -> list[AnnotatedDump]:
-    """Joins of 2-4 single-page dumps, some with the title block moved after the body.
-
-    Real concatenated scrapes are few in the corpus and none puts a headline after its story
-    (seed 000_ does); these joins give the boundary model enough of both.
-    """
-    rng = random.Random(seed)
-    singles = [d for d in dumps if d.kind in ("extracted", "page") and d.lines
-               and any(line.label is Label.BODY for line in d.lines)]
-    out = []
-    for n in range(count):
-        parts = rng.sample(singles, rng.randint(2, 4))
-        mode = rng.choice(["plain", "plain", "title_after", "bare"])
-        lines: list[Line] = []
-        pages: list[int] = []
-        for page, part in enumerate(parts):
-            body = list(part.lines)
-            if mode == "bare":
-                body = [line for line in body if line.label is Label.BODY]
-            elif mode == "title_after" and rng.random() < 0.7:
-                head = [line for line in body[:6] if line.label in _HEADINGS]
-                rest = [line for line in body if line not in head]
-                body = rest + head
-            blank = rng.choice([0, 0, 1, 3])
-            for k, line in enumerate(body):
-                lines.append(replace(line, blank_before=blank if k == 0 and page else
-                                     line.blank_before))
-                pages.append(page)
-        out.append(AnnotatedDump(f"synthetic-{n}", f"synthetic-{mode}", "", tuple(lines),
-                                 tuple(pages)))
-    return out
-
-
 def fit_boundaries(dumps: Sequence[AnnotatedDump], *, seed: int) -> Any:
-    """Train the gap classifier on gold labels of real and synthetic joins."""
+    """Train the gap classifier on the gold labels and pages of dumps (real and synthetic)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    pool = list(dumps) + synthetic_dumps(dumps, count=max(len(dumps) // 2, 50), seed=seed)
-    pairs = [gap_truth(d) for d in pool]
+    pairs = [gap_truth(d) for d in dumps]
     x = np.vstack([p[0] for p in pairs if len(p[0])])
     y = np.concatenate([p[1] for p in pairs if len(p[1])])
     model = HistGradientBoostingClassifier(max_iter=150, max_leaf_nodes=15, learning_rate=0.1,

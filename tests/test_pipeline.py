@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from cleaner.cli import one_openmp_thread
 from cleaner.errors import CleanerError
 from cleaner.label import Model, default_model_path, load_model
 from cleaner.pipeline import Cleaned, clean, clean_documents, label_lines
@@ -46,13 +44,6 @@ dump_text = st.lists(line_text, max_size=40).map("\n".join)
 PIPELINE_SETTINGS = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread() -> Iterator[None]:
-    """Predict on one OpenMP thread, as the CLI does: threads make tiny dumps very slow."""
-    with one_openmp_thread():
-        yield
 
 
 @pytest.fixture(scope="module")
@@ -108,11 +99,6 @@ def test_invariants_on_random_dumps(model: Model, text: str) -> None:
     check_invariants(text, cleaned)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="features.shape_features counts the newline that joins a batch's lines as a space of "
-    "the line before it: a dump's last line scores differently inside a batch and alone",
-)
 @PIPELINE_SETTINGS
 @given(texts=st.lists(dump_text, min_size=1, max_size=5))
 @example(texts=[";", "Ferry service returns to the harbour after two years"])

@@ -1,0 +1,105 @@
+"""Synthetic training dumps: real single-page dumps rearranged into layouts the corpus lacks.
+
+The corpus comes from 2008/2012 pages: its concatenations always start a story with its
+headline, and its related-story blocks are link lists. Today's scrapes (the user's seeds among
+them) also put a story's title block after its body (title, repeated title, summary bullets),
+start the next story right after the previous one's last paragraph, and follow an article with a
+run of other stories' opening paragraphs, often cut off mid-sentence. These joins rebuild those
+layouts from real labelled lines, labels carried along, so both the labeller and the segmenter
+see them. No text is invented: every line is a corpus line (teasers and bullets are cut from
+real body lines).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+from cleaner.types import AnnotatedDump, Label, Line
+
+_HEADINGS = frozenset({Label.HEADLINE, Label.BYLINE})
+# The share of joins that use each layout.
+TITLE_AFTER_SHARE = 0.35
+TEASER_RUN_SHARE = 0.35
+BARE_SHARE = 0.2
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def _usable(dump: AnnotatedDump) -> bool:
+    """An extracted single-page dump (the seeds' kind) with a headline and some body lines."""
+    labels = [line.label for line in dump.lines]
+    return (dump.kind == "extracted" and Label.HEADLINE in labels
+            and labels.count(Label.BODY) >= 4)
+
+
+def _bodies(dump: AnnotatedDump) -> list[Line]:
+    """The body lines of a dump."""
+    return [line for line in dump.lines if line.label is Label.BODY]
+
+
+def _title_after(lines: list[Line], rng: random.Random) -> list[Line]:
+    """Move the opening title block after the body, maybe repeating the title, adding bullets."""
+    head = [line for line in lines[:5] if line.label in _HEADINGS]
+    if not head:
+        return lines
+    rest = [line for line in lines if line not in head]
+    block = list(head)
+    if rng.random() < 0.5:
+        title = next((line for line in head if line.label is Label.HEADLINE), head[0])
+        block.insert(block.index(title) + 1, title)
+    bodies = [line for line in rest if line.label is Label.BODY and len(line.text) > 80]
+    for line in rng.sample(bodies, min(len(bodies), rng.randint(0, 2))):
+        first = _SENTENCE_END.split(line.text)[0]
+        block.append(replace(line, text="- " + first.rstrip(".")))
+    return rest + block
+
+
+def _teasers(pool: Sequence[AnnotatedDump], rng: random.Random) -> list[Line]:
+    """A run of other stories' opening paragraphs, some cut off mid-sentence, as teasers."""
+    out = []
+    for dump in rng.sample(list(pool), rng.randint(3, 8)):
+        bodies = [line for line in _bodies(dump) if len(line.text.split()) >= 12]
+        if not bodies:
+            continue
+        words = bodies[0].text.split()
+        if rng.random() < 0.5:
+            words = words[: rng.randint(8, len(words) - 1)]
+        out.append(replace(bodies[0], text=" ".join(words), label=Label.TEASER))
+    return out
+
+
+def synthetic_dumps(
+    dumps: Sequence[AnnotatedDump], *, count: int, seed: int
+) -> list[AnnotatedDump]:
+    """`count` joins of 2-4 single-page dumps in today's layouts (see the module docstring)."""
+    rng = random.Random(seed)
+    pool = [d for d in dumps if _usable(d)]
+    if len(pool) < 10:
+        return []
+    out = []
+    for n in range(count):
+        parts = rng.sample(pool, rng.randint(2, 4))
+        bare = rng.random() < BARE_SHARE
+        lines: list[Line] = []
+        pages: list[int] = []
+        for page, part in enumerate(parts):
+            if bare:
+                body = _bodies(part)
+            else:
+                body = list(part.lines)
+                if rng.random() < TITLE_AFTER_SHARE:
+                    body = _title_after(body, rng)
+                if page < len(parts) - 1 and rng.random() < TEASER_RUN_SHARE:
+                    body += _teasers(pool, rng)
+            blank = rng.choice([0, 0, 1, 3]) if page else 0
+            for k, line in enumerate(body):
+                lines.append(replace(line, blank_before=blank if k == 0 else
+                                     min(line.blank_before, 1)))
+                pages.append(page)
+        renumbered = tuple(replace(line, number=i + 1) for i, line in enumerate(lines))
+        kind = "bare" if bare else "concat"
+        out.append(AnnotatedDump(f"synthetic-{n}", kind, "cleaner.augment", renumbered,
+                                 tuple(pages)))
+    return out
