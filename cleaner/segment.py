@@ -25,6 +25,9 @@ from cleaner.features import STOPWORDS
 from cleaner.types import CONTENT_LABELS, AnnotatedDump, Label, Line
 
 BOUNDARY_THRESHOLD = 0.3
+# Body lines needed on both sides of a title block before it is taken to separate two stories.
+MIN_BODY_AROUND_HEADING = 3
+_BULLETS = frozenset("-•*·–—►▶")
 # Within this many gaps of a stronger candidate a boundary is suppressed: articles are longer.
 SUPPRESS_REACH = 3
 # Content lines on each side whose words make the lexical windows (short and long).
@@ -42,7 +45,7 @@ GAP_NAMES = (
     "log_left_run", "log_right_run", "rel_pos", "right_after_head_run", "dropped_teaser",
     "dropped_comment", "dropped_boilerplate", "near_vs_median", "far_vs_median", "far_rank",
     "far_local_min", "log_content", "novel_after", "orphan_before", "novel_orphan",
-    "novel_after_far", "orphan_before_far",
+    "novel_after_far", "orphan_before_far", "log_body_before", "log_body_after",
 )
 # Content lines on each side whose words are checked for novelty (never seen before the gap)
 # and for orphanhood (never seen after it): a new story brings new names and topics.
@@ -119,6 +122,28 @@ def gap_features(lines: Sequence[Line]) -> tuple[list[int], NDArray[np.float32]]
     near_median = float(np.median(sim_near))
     far_median = float(np.median(sim_far))
     far_rank = np.argsort(np.argsort(sim_far, kind="stable"), kind="stable") / max(n_gaps - 1, 1)
+    # Body characters since the last heading line before each gap, and from each gap's right
+    # heading block to the next one: a title block with no story after it closes the one before.
+    body_len = [len(lines[i].text) if lines[i].label is Label.BODY else 0 for i in content]
+    is_heading = [lines[i].label in _HEADINGS for i in content]
+    body_before = [0.0] * len(content)
+    run = 0.0
+    for j in range(len(content)):
+        run = 0.0 if is_heading[j] else run + body_len[j]
+        body_before[j] = run
+    body_after = [0.0] * len(content)
+    run, in_block = 0.0, False
+    for j in range(len(content) - 1, -1, -1):
+        if is_heading[j]:
+            if not in_block:
+                in_block = True
+            body_after[j] = run
+        else:
+            if in_block:
+                run, in_block = 0.0, False
+            run += body_len[j]
+            body_after[j] = run
+
     def share(words: list[str], test: Any) -> float:
         return sum(map(test, words)) / len(words) if words else 0.0
 
@@ -161,6 +186,7 @@ def gap_features(lines: Sequence[Line]) -> tuple[list[int], NDArray[np.float32]]
             math.log1p(len(content)), novel, orphan, novel * orphan,
             share(after_far, lambda w, g=g: first_seen[w] > g),
             share(before_far, lambda w, g=g: last_seen[w] <= g),
+            math.log1p(body_before[g]), math.log1p(body_after[g + 1]),
         ])
     return content, np.asarray(rows, dtype=np.float32)
 
@@ -199,6 +225,52 @@ def pick_boundaries(
     return picked
 
 
+def heading_cuts(
+    lines: Sequence[Line], content: Sequence[int], x: NDArray[np.float32], picked: Sequence[int],
+    *, min_body: int = MIN_BODY_AROUND_HEADING,
+) -> list[int]:
+    """Cuts the boundary model missed around a title block that sits between two stories.
+
+    A headline block (headline and byline lines, with the summary bullets right after it) with
+    at least `min_body` body lines on each side (or, when it closes a story, the next title block
+    right after it), and no cut beside it, opens or closes a story: it goes with the side whose
+    words it shares more (a scraper may put a story's title block after its body), and the cut
+    goes on its other side.
+    """
+    labels = [lines[i].label for i in content]
+    before_col, after_col = GAP_NAMES.index("head_sim_before"), GAP_NAMES.index("head_sim_after")
+    cuts = sorted(picked)
+    g = 0
+    while g < len(content) - 1:
+        if labels[g + 1] not in _HEADINGS or labels[g] in _HEADINGS:
+            g += 1
+            continue
+        end = g + 1  # last content index of the block
+        while end + 1 < len(content) and labels[end + 1] in _HEADINGS:
+            end += 1
+        while (end + 1 < len(content) and labels[end + 1] is Label.BODY
+               and lines[content[end + 1]].text[:1] in _BULLETS):
+            end += 1
+        last_cut = max((c for c in cuts if c < g + 1), default=-1)
+        body_before = sum(1 for k in range(last_cut + 1, g + 1) if labels[k] is Label.BODY)
+        body_after = 0
+        for k in range(end + 1, len(content)):
+            if labels[k] in _HEADINGS:
+                break
+            body_after += labels[k] is Label.BODY
+        closes = x[g, after_col] < x[g, before_col]
+        # A closing block may be followed straight by the next story's own title block.
+        next_heading = end + 1 < len(content) and labels[end + 1] in _HEADINGS
+        enough_after = body_after >= min_body or (closes and next_heading)
+        if body_before >= min_body and enough_after and not any(
+            g - 1 <= c <= end + 1 for c in cuts
+        ):
+            cuts.append(end if closes else g)
+            cuts.sort()
+        g = end + 1
+    return cuts
+
+
 def segment(
     lines: Sequence[Line], *, model: Any, threshold: float = BOUNDARY_THRESHOLD
 ) -> list[int]:
@@ -218,8 +290,8 @@ def segment_many(
     for lines, (content, x) in zip(dumps, gaps, strict=True):
         mine = probs[start : start + len(x)]
         start += len(x)
-        starts = [cut_position(lines, content[g], content[g + 1])
-                  for g in pick_boundaries(mine, threshold=threshold)]
+        picked = heading_cuts(lines, content, x, pick_boundaries(mine, threshold=threshold))
+        starts = [cut_position(lines, content[g], content[g + 1]) for g in picked]
         out.append(_assign(len(lines), _drop_bodyless(lines, starts)))
     return out
 

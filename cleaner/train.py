@@ -12,6 +12,7 @@ import platform
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -137,7 +138,20 @@ def fit_labeller(
     estimators = {"scaler": scaler, "lines": lines_model, "context": context_model}
     # Scores count only the first `scored` dumps (the real ones, not synthetic joins).
     real = row_dump < (len(dumps) if scored is None else scored)
-    return estimators, {"y": y[real], "pred": cv_pred[real], "stage1_pred": oof.argmax(1)[real]}
+    return estimators, {"y": y[real], "pred": cv_pred[real], "stage1_pred": oof.argmax(1)[real],
+                        "all_pred": cv_pred}
+
+
+def relabel(dumps: Sequence[AnnotatedDump], predicted: NDArray[np.int64]) -> list[AnnotatedDump]:
+    """Copies of the dumps with the predicted labels (rows of `predicted` follow the lines)."""
+    out, start = [], 0
+    for dump in dumps:
+        labels = predicted[start : start + len(dump.lines)]
+        start += len(dump.lines)
+        lines = tuple(replace(line, label=LABELS[int(k)])
+                      for line, k in zip(dump.lines, labels, strict=True))
+        out.append(replace(dump, lines=lines))
+    return out
 
 
 def _full_proba(model: Any, x: Any) -> NDArray[np.float32]:
@@ -213,7 +227,9 @@ def train(
         f"{len(synthetic)} synthetic joins")
     estimators, cv = fit_labeller([*dumps, *synthetic], [*weights, *[1.0] * len(synthetic)],
                                   seed=seed, log=say, scored=len(dumps))
-    estimators["boundary"] = segment.fit_boundaries([*dumps, *synthetic], seed=seed)
+    # The segmenter learns on the labels it will see: the labeller's out-of-fold predictions.
+    pool = relabel([*dumps, *synthetic], cv["all_pred"])
+    estimators["boundary"] = segment.fit_boundaries(pool, seed=seed)
     data: list[dict[str, Any]] = [
         {"path": str(p), "sha256": file_sha256(p), "bytes": p.stat().st_size}
         for p in ([corpus] if corpus else []) + list(fixtures)

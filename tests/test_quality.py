@@ -1,0 +1,106 @@
+"""Quality gate: the shipped model's scores on our own annotated fixtures stay above pinned floors.
+
+The floors live in tests/quality_floors.json beside the SHA-256 of the gate file they were set on
+(the idea of trafilatura's eval gate): editing the fixtures without re-pinning fails loudly.
+The gate dumps (fixtures/annotated/gate.jsonl) were written by hand for this project and are
+never trained on. The seeds are the user's own scrapes: their record counts and titles are the
+acceptance test of the whole pipeline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cleaner.annotated import read_dumps
+from cleaner.evaluate import Prediction, Scores, evaluate_by_kind
+from cleaner.label import Model, default_model_path, load_model
+from cleaner.pipeline import clean_documents
+from cleaner.types import CONTENT_LABELS, AnnotatedDump, Document, Label
+
+ROOT = Path(__file__).resolve().parent.parent
+GATE = ROOT / "fixtures" / "annotated" / "gate.jsonl"
+SEEDS = ROOT / "fixtures" / "seeds" / "seeds.jsonl"
+FLOORS = json.loads((Path(__file__).parent / "quality_floors.json").read_text(encoding="utf-8"))
+
+pytestmark = pytest.mark.skipif(
+    not default_model_path().exists(), reason="shipped model not built yet (`make train`)"
+)
+
+
+@pytest.fixture(scope="module")
+def model() -> Model:
+    """The shipped model."""
+    return load_model()
+
+
+def predict(dump: AnnotatedDump, model: Model) -> Prediction:
+    """Run the whole pipeline on a dump's raw text and read back labels and segments."""
+    [cleaned] = clean_documents([Document(dump.id, dump.text)], model=model,
+                                detect_language=False)
+    # Segments for scoring: a dropped line counts with the article before it.
+    segments, current = [], 0
+    for article in cleaned.articles:
+        current = article if article is not None else current
+        segments.append(current)
+    labels = tuple(line.label or Label.BOILERPLATE for line in cleaned.lines)
+    return Prediction(labels=labels, segments=tuple(segments))
+
+
+@pytest.fixture(scope="module")
+def gate_scores(model: Model) -> dict[str, Scores]:
+    """Scores of the shipped model on the gate fixtures, per dump kind and overall."""
+    dumps = list(read_dumps(GATE))
+    return evaluate_by_kind((d, predict(d, model)) for d in dumps)
+
+
+def test_gate_file_is_the_one_the_floors_were_set_on() -> None:
+    assert hashlib.sha256(GATE.read_bytes()).hexdigest() == FLOORS["gate_sha256"]
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS["min"]))
+def test_score_at_or_above_floor(gate_scores: dict[str, Scores], name: str) -> None:
+    kind, metric = name.split(".", 1)
+    assert _metric(gate_scores[kind], metric) >= FLOORS["min"][name]
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS["max"]))
+def test_error_at_or_below_ceiling(gate_scores: dict[str, Scores], name: str) -> None:
+    kind, metric = name.split(".", 1)
+    assert _metric(gate_scores[kind], metric) <= FLOORS["max"][name]
+
+
+def _metric(scores: Scores, path: str) -> float:
+    """A score by dotted path into Scores.to_dict(), e.g. 'lines.body_f1'."""
+    value: Any = scores.to_dict()
+    for key in path.split("."):
+        value = value[key]
+    assert isinstance(value, float | int), f"{path} is {value!r}"
+    return float(value)
+
+
+SEED_DUMPS = {d.id: d for d in read_dumps(SEEDS)}
+
+
+@pytest.mark.parametrize("seed_id", sorted(SEED_DUMPS))
+def test_seed_comes_out_right(model: Model, seed_id: str) -> None:
+    """Right number of records, right titles, no dropped-kind text inside any record."""
+    gold = SEED_DUMPS[seed_id]
+    [cleaned] = clean_documents([Document(seed_id, gold.text)], model=model,
+                                detect_language=False)
+    titles = []
+    for page in sorted(set(gold.pages)):
+        heads = [line.text for line, p in zip(gold.lines, gold.pages, strict=True)
+                 if p == page and line.label is Label.HEADLINE]
+        if any(line.label in CONTENT_LABELS
+               for line, p in zip(gold.lines, gold.pages, strict=True) if p == page):
+            titles.append(heads[0] if heads else None)
+    assert [r.title for r in cleaned.records] == titles
+    body_texts = {line.text.strip() for line in gold.lines if line.label is Label.BODY}
+    for record in cleaned.records:
+        for text in record.text.split("\n"):
+            assert text in body_texts, f"non-body line {text!r} in {record.id}"
