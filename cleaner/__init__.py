@@ -5,8 +5,9 @@ from cleaner.types import Document, Label, Line, Record
 
 __version__ = "0.1.0"
 
-# The pipeline imports numpy and scikit-learn lazily through its stages; importing it here keeps
-# `from cleaner import clean` working while `import cleaner.read` alone stays light.
+# The pipeline pulls in numpy; scikit-learn, trafilatura and langdetect are imported only when a
+# model is loaded, an HTML page read or a language detected.
+from cleaner.label import Model, load_model
 from cleaner.pipeline import Cleaned, clean, clean_documents, label_lines
 
 __all__ = [
@@ -17,9 +18,11 @@ __all__ = [
     "InputError",
     "Label",
     "Line",
+    "Model",
     "ModelError",
     "Record",
     "clean",
     "clean_documents",
     "label_lines",
+    "load_model",
 ]

@@ -11,6 +11,7 @@ import hashlib
 import platform
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -89,6 +90,7 @@ def fit_labeller(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Fit both stages (stage 2 on out-of-fold stage-1 probabilities); return estimators, CV."""
     from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
     from sklearn.preprocessing import StandardScaler
@@ -103,6 +105,10 @@ def fit_labeller(
     scaler = StandardScaler().fit(dense)
     x1 = stage1_matrix(words, dense, scaler)
     say(f"stage 1 design: {x1.shape[0]} lines x {x1.shape[1]} features")
+
+    # lbfgs stops at STAGE1_ITERATIONS on purpose: running it to convergence costs minutes and
+    # moved no held-out score, so its ConvergenceWarning is noise here.
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
     def stage1() -> Any:
         return LogisticRegression(C=STAGE1_C, max_iter=STAGE1_ITERATIONS, tol=1e-4,
