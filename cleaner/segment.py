@@ -87,6 +87,47 @@ def _window(vectors: Sequence[dict[str, float]], start: int, stop: int) -> dict[
     return out
 
 
+def _sparse_rows(vectors: Sequence[dict[str, float]]) -> Any:
+    """The weight vectors as rows of a CSR matrix over the dump's own vocabulary."""
+    from scipy import sparse
+
+    index: dict[str, int] = {}
+    rows, cols, vals = [], [], []
+    for r, vec in enumerate(vectors):
+        for w, v in vec.items():
+            rows.append(r)
+            cols.append(index.setdefault(w, len(index)))
+            vals.append(v)
+    return sparse.csr_matrix((vals, (rows, cols)), shape=(len(vectors), max(len(index), 1)))
+
+
+def _window_similarities(matrix: Any, width: int) -> list[float]:
+    """Cosine of the summed `width` rows before and after each gap between consecutive rows.
+
+    Band matrices turn every window sum into one sparse product, instead of a dict merge per
+    gap and window.
+    """
+    from scipy import sparse
+
+    n = matrix.shape[0]
+    gaps = np.arange(n - 1)
+    offsets = np.arange(width)
+    left = (gaps[:, None] - offsets[None, :]).ravel()
+    right = (gaps[:, None] + 1 + offsets[None, :]).ravel()
+    owner = np.repeat(gaps, width)
+
+    def band(cols: NDArray[np.int64]) -> Any:
+        keep = (cols >= 0) & (cols < n)
+        return sparse.csr_matrix((np.ones(keep.sum()), (owner[keep], cols[keep])),
+                                 shape=(n - 1, n))
+
+    before, after = band(left) @ matrix, band(right) @ matrix
+    dot = np.asarray(before.multiply(after).sum(axis=1)).ravel()
+    norms = np.sqrt(np.asarray(before.multiply(before).sum(axis=1)).ravel()
+                    * np.asarray(after.multiply(after).sum(axis=1)).ravel())
+    return [float(x) for x in np.divide(dot, norms, out=np.zeros_like(dot), where=norms > 0)]
+
+
 def _depth(sims: Sequence[float], i: int) -> float:
     """How far similarity at gap i dips below the highest similarity on either side."""
     left = max(sims[max(0, i - DEPTH_REACH) : i + 1])
@@ -108,10 +149,9 @@ def gap_features(lines: Sequence[Line]) -> tuple[list[int], NDArray[np.float32]]
             first_seen.setdefault(w, j)
             last_seen[w] = j
     n_gaps = len(content) - 1
-    sim_near = [_cosine(_window(vectors, g + 1 - NEAR_WINDOW, g + 1),
-                        _window(vectors, g + 1, g + 1 + NEAR_WINDOW)) for g in range(n_gaps)]
-    sim_far = [_cosine(_window(vectors, g + 1 - FAR_WINDOW, g + 1),
-                       _window(vectors, g + 1, g + 1 + FAR_WINDOW)) for g in range(n_gaps)]
+    matrix = _sparse_rows(vectors)
+    sim_near = _window_similarities(matrix, NEAR_WINDOW)
+    sim_far = _window_similarities(matrix, FAR_WINDOW)
     # Runs of consecutive headline/byline lines: where does the run containing j start and end?
     heading_run_start = list(range(len(content)))
     for j in range(1, len(content)):
