@@ -1,0 +1,127 @@
+"""cleaner.augment: synthetic joins are deterministic, ordered, and made only of source lines."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cleaner.annotated import read_dumps
+from cleaner.augment import synthetic_dumps
+from cleaner.types import AnnotatedDump, Label
+
+TRAIN = Path(__file__).resolve().parent.parent / "fixtures" / "annotated" / "train.jsonl"
+# Single-page training dumps, all marked `extracted` so that enough of them are usable (10+).
+SOURCE: list[AnnotatedDump] = [
+    replace(d, kind="extracted") for d in read_dumps(TRAIN) if set(d.pages) == {0}
+]
+SOURCE_BODIES = [ln.text for d in SOURCE for ln in d.lines if ln.label is Label.BODY]
+SOURCE_LABELS: dict[str, set[Label]] = defaultdict(set)
+for _dump in SOURCE:
+    for _line in _dump.lines:
+        assert _line.label is not None
+        SOURCE_LABELS[_line.text].add(_line.label)
+
+
+def is_word_prefix(text: str, of: str) -> bool:
+    """Is `text` the first k whitespace-separated words of `of` (k >= 1)?"""
+    words, full = text.split(), of.split()
+    return 0 < len(words) <= len(full) and full[: len(words)] == words and " ".join(words) == text
+
+
+def origin_ok(text: str, label: Label) -> bool:
+    """A synthetic line is a source line with its label, a teaser or a bullet cut from a body."""
+    if label in SOURCE_LABELS.get(text, set()):
+        return True
+    if label is Label.TEASER:
+        return any(is_word_prefix(text, b) for b in SOURCE_BODIES)
+    if label is Label.BODY and text.startswith("- "):
+        return any(b.startswith(text[2:]) and text[2:] for b in SOURCE_BODIES)
+    return False
+
+
+def test_fixture_pool_is_large_enough() -> None:
+    assert len(SOURCE) >= 10
+    assert synthetic_dumps(SOURCE, count=3, seed=0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 20261122], ids=["seed-0", "seed-1", "default-seed"])
+def test_deterministic_for_a_seed(seed: int) -> None:
+    first = synthetic_dumps(SOURCE, count=12, seed=seed)
+    assert synthetic_dumps(SOURCE, count=12, seed=seed) == first
+    assert synthetic_dumps(SOURCE, count=12, seed=seed + 1) != first
+
+
+@pytest.mark.parametrize(
+    ("dumps", "count"),
+    [
+        pytest.param(SOURCE[:9], 5, id="pool-too-small"),
+        pytest.param([replace(d, kind="page") for d in SOURCE], 5, id="no-extracted"),
+        pytest.param(SOURCE, 0, id="count-zero"),
+    ],
+)
+def test_nothing_to_make(dumps: list[AnnotatedDump], count: int) -> None:
+    assert synthetic_dumps(dumps, count=count, seed=3) == []
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 8))
+def test_synthetic_dump_invariants(seed: int, count: int) -> None:
+    out = synthetic_dumps(SOURCE, count=count, seed=seed)
+    assert len(out) == count
+    assert len({d.id for d in out}) == count
+    for dump in out:
+        assert dump.kind in {"concat", "bare"}
+        assert len(dump.lines) == len(dump.pages) > 0
+        assert [ln.number for ln in dump.lines] == list(range(1, len(dump.lines) + 1))
+        pages = list(dump.pages)
+        assert pages == sorted(pages)
+        assert set(pages) == set(range(pages[-1] + 1))
+        assert 2 <= len(set(pages)) <= 4
+        if dump.kind == "bare":
+            assert {ln.label for ln in dump.lines} == {Label.BODY}
+        for k, line in enumerate(dump.lines):
+            assert line.label is not None
+            assert origin_ok(line.text, line.label), (line.label, line.text)
+            starts_page = k > 0 and pages[k] != pages[k - 1]
+            assert line.blank_before in ({0, 1, 3} if starts_page else {0, 1})
+
+
+def labels_of(dumps: list[AnnotatedDump], label: Label) -> list[str]:
+    return [ln.text for d in dumps for ln in d.lines if ln.label is label]
+
+
+def test_labels_carried_along() -> None:
+    out = synthetic_dumps(SOURCE, count=40, seed=7)
+    source_headlines = {t for t, labels in SOURCE_LABELS.items() if labels == {Label.HEADLINE}}
+    headlines = labels_of(out, Label.HEADLINE)
+    assert headlines
+    assert set(headlines) <= {t for t, labels in SOURCE_LABELS.items() if Label.HEADLINE in labels}
+    # A source headline never comes back under another label.
+    for dump in out:
+        for line in dump.lines:
+            if line.text in source_headlines:
+                assert line.label is Label.HEADLINE
+    # Teaser runs are other stories' opening body paragraphs (maybe cut), labelled teaser.
+    made = [t for t in labels_of(out, Label.TEASER) if Label.TEASER not in SOURCE_LABELS.get(t, ())]
+    assert made
+    assert all(any(is_word_prefix(t, b) for b in SOURCE_BODIES) for t in made)
+    bullets = [t for t in labels_of(out, Label.BODY) if t not in SOURCE_LABELS]
+    assert bullets
+    assert all(t.startswith("- ") for t in bullets)
+
+
+def test_title_after_layout_occurs() -> None:
+    """Some joins put a story's headline after its first body line (the title-after layout)."""
+    out = synthetic_dumps(SOURCE, count=40, seed=11)
+    moved = 0
+    for dump in out:
+        for page in set(dump.pages):
+            labels = [ln.label for ln, p in zip(dump.lines, dump.pages, strict=True) if p == page]
+            if Label.HEADLINE in labels and Label.BODY in labels:
+                moved += labels.index(Label.HEADLINE) > labels.index(Label.BODY)
+    assert moved > 0

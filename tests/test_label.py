@@ -1,0 +1,246 @@
+"""cleaner.label: model integrity checks and prediction shape, on a tiny model trained here.
+
+The model is trained once per session from the fixtures (about 15 s), so these tests never need
+the shipped model.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cleaner.errors import ModelError
+from cleaner.label import (
+    ESTIMATORS,
+    Model,
+    apply_labels,
+    card_path,
+    load_model,
+    predict_proba_many,
+    save_model,
+    sha256_bytes,
+)
+from cleaner.read import split_lines
+from cleaner.types import LABELS, Label, Line
+
+ROOT = Path(__file__).resolve().parent.parent
+TRAIN = ROOT / "fixtures" / "annotated" / "train.jsonl"
+DUMPS = sorted((ROOT / "fixtures" / "dumps").glob("*.txt"))
+
+
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """One OpenMP/BLAS thread: on busy cores, spinning worker threads make fits many times slower.
+
+    scikit-learn's ensemble module is imported first so that its OpenMP runtime is loaded and
+    threadpoolctl can reach it.
+    """
+    import sklearn.ensemble  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread() -> Iterator[None]:
+    with single_thread():
+        yield
+
+
+@pytest.fixture(scope="session")
+def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model trained on the training fixtures (session-scoped: set up before one_thread)."""
+    from cleaner.train import train
+
+    path = tmp_path_factory.mktemp("tiny-model") / "m.joblib"
+    with single_thread():
+        train(None, [TRAIN], path, seed=1)
+    return path
+
+
+@pytest.fixture(scope="session")
+def model(model_path: Path) -> Model:
+    return load_model(model_path)
+
+
+@pytest.fixture
+def copy(model_path: Path, tmp_path: Path) -> Path:
+    """A private copy of the model and its card, free to break."""
+    target = tmp_path / "copy.joblib"
+    shutil.copyfile(model_path, target)
+    shutil.copyfile(card_path(model_path), card_path(target))
+    return target
+
+
+@pytest.fixture
+def no_unpickling(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if anything reaches joblib.load."""
+    import joblib
+
+    def refuse(*_args: Any, **_kwargs: Any) -> Any:
+        pytest.fail("joblib.load called on a model that should have been refused")
+
+    monkeypatch.setattr(joblib, "load", refuse)
+
+
+def test_load_model(model: Model, model_path: Path) -> None:
+    assert set(model.estimators) >= ESTIMATORS
+    assert model.card["labels"] == [label.value for label in LABELS]
+    assert model.card["sha256"] == sha256_bytes(model_path.read_bytes())
+    assert model.card["size_bytes"] == model_path.stat().st_size
+
+
+@pytest.mark.parametrize("where", [0, 1000, -1], ids=["first-byte", "middle-byte", "last-byte"])
+@pytest.mark.usefixtures("no_unpickling")
+def test_flipped_byte_is_refused_before_unpickling(copy: Path, where: int) -> None:
+    data = bytearray(copy.read_bytes())
+    data[where] ^= 0x01
+    copy.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="SHA-256") as err:
+        load_model(copy)
+    assert "make train" in str(err.value)
+
+
+def _drop_card(path: Path) -> None:
+    card_path(path).unlink()
+
+
+def _drop_model(path: Path) -> None:
+    path.unlink()
+
+
+def _edit_card(change: Callable[[dict[str, Any]], None]) -> Callable[[Path], None]:
+    def edit(path: Path) -> None:
+        card = json.loads(card_path(path).read_text(encoding="utf-8"))
+        change(card)
+        card_path(path).write_text(json.dumps(card), encoding="utf-8")
+    return edit
+
+
+def _garble_card(path: Path) -> None:
+    card_path(path).write_text("{not json", encoding="utf-8")
+
+
+BREAKAGES = [
+    pytest.param(_drop_card, "model card missing", id="missing-card"),
+    pytest.param(_drop_model, "model file missing", id="missing-model-file"),
+    pytest.param(_garble_card, "unreadable model card", id="card-not-json"),
+    pytest.param(_edit_card(lambda c: c.pop("sha256")), "no sha256", id="card-without-sha"),
+    pytest.param(_edit_card(lambda c: c.update(labels=c["labels"][::-1])), "labels",
+                 id="other-label-order"),
+    pytest.param(_edit_card(lambda c: c.update(labels=[*c["labels"], "ad"])), "labels",
+                 id="extra-label"),
+    pytest.param(_edit_card(lambda c: c["features"].update(dense=c["features"]["dense"][:-1])),
+                 "other features", id="other-dense-features"),
+    pytest.param(_edit_card(lambda c: c["features"].update(hash=1024)), "other features",
+                 id="other-hash-size"),
+    pytest.param(_edit_card(lambda c: c["features"].update(gaps=["left_body"])),
+                 "other features", id="other-gap-features"),
+]
+
+
+@pytest.mark.parametrize(("breakage", "message"), BREAKAGES)
+@pytest.mark.usefixtures("no_unpickling")
+def test_broken_model_gives_model_error(
+    copy: Path, breakage: Callable[[Path], None], message: str
+) -> None:
+    breakage(copy)
+    with pytest.raises(ModelError, match=message) as err:
+        load_model(copy)
+    assert "make train" in str(err.value)
+
+
+def test_other_scikit_learn_version_warns(copy: Path) -> None:
+    _edit_card(lambda c: c["versions"].update({"scikit-learn": "0.0.1"}))(copy)
+    with pytest.warns(UserWarning, match=r"trained with scikit-learn 0\.0\.1"):
+        loaded = load_model(copy)
+    assert set(loaded.estimators) >= ESTIMATORS
+
+
+def test_save_model_round_trip(tmp_path: Path) -> None:
+    target = tmp_path / "sub" / "saved.joblib"
+    estimators = {name: {"stand-in": name} for name in ESTIMATORS}
+    save_model(estimators, {"note": "test"}, target)
+    card = json.loads(card_path(target).read_text(encoding="utf-8"))
+    assert card["note"] == "test"
+    assert card["sha256"] == sha256_bytes(target.read_bytes())
+    assert not list(target.parent.glob("*.tmp"))
+
+
+def fixture_dumps() -> list[list[Line]]:
+    return [split_lines(path.read_text(encoding="utf-8")) for path in DUMPS]
+
+
+def test_predict_proba_rows(model: Model) -> None:
+    dumps = [*fixture_dumps(), []]
+    probs = predict_proba_many(dumps, model)
+    assert len(probs) == len(dumps)
+    for lines, p in zip(dumps, probs, strict=True):
+        assert p.shape == (len(lines), len(LABELS))
+        assert np.isfinite(p).all()
+        assert (p >= 0).all()
+        np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_predict_proba_batch_equals_one_by_one(model: Model) -> None:
+    dumps = fixture_dumps()
+    batch = predict_proba_many(dumps, model)
+    for lines, p in zip(dumps, batch, strict=True):
+        np.testing.assert_allclose(p, predict_proba_many([lines], model)[0], atol=1e-6)
+
+
+def test_predict_proba_of_nothing(model: Model) -> None:
+    assert [p.shape for p in predict_proba_many([[], []], model)] == [(0, 6), (0, 6)]
+    assert predict_proba_many([], model) == []
+
+
+words = st.sampled_from(["the", "ferry", "council", "said", "by", "Jane", "2019", "©", "share",
+                         "comment", "read", "more", "|", "-", "harbour", "Friday,", "12:00"])
+random_line = st.lists(words, min_size=1, max_size=12).map(" ".join)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(random_line, max_size=8), min_size=1, max_size=3))
+def test_predict_proba_random_dumps(model: Model, texts: list[list[str]]) -> None:
+    dumps = [split_lines("\n".join(d)) for d in texts]
+    probs = predict_proba_many(dumps, model)
+    for lines, p in zip(dumps, probs, strict=True):
+        assert p.shape == (len(lines), len(LABELS))
+        np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-5)
+        np.testing.assert_allclose(p, predict_proba_many([lines], model)[0], atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("row", "label"),
+    [
+        pytest.param([0.9, 0.02, 0.02, 0.02, 0.02, 0.02], Label.BODY, id="body"),
+        pytest.param([0.1, 0.1, 0.1, 0.1, 0.1, 0.5], Label.BOILERPLATE, id="last-column"),
+        pytest.param([0.0, 0.3, 0.3, 0.4, 0.0, 0.0], Label.TEASER, id="teaser"),
+        pytest.param([0.0, 0.5, 0.5, 0.0, 0.0, 0.0], Label.HEADLINE, id="tie-takes-first"),
+    ],
+)
+def test_apply_labels_picks_argmax(row: list[float], label: Label) -> None:
+    line = Line(number=3, text="Some line", blank_before=1)
+    (out,) = apply_labels([line], np.array([row], dtype=np.float32))
+    assert out.label is label
+    assert out.p == pytest.approx(max(row), abs=1e-4)
+    assert (out.number, out.text, out.blank_before) == (3, "Some line", 1)
+
+
+def test_apply_labels_on_predictions(model: Model) -> None:
+    lines = fixture_dumps()[1]
+    (probs,) = predict_proba_many([lines], model)
+    labelled = apply_labels(lines, probs)
+    assert [ln.label for ln in labelled] == [LABELS[k] for k in probs.argmax(axis=1)]
+    assert [ln.text for ln in labelled] == [ln.text for ln in lines]
+    assert apply_labels([], np.zeros((0, 6), dtype=np.float32)) == []

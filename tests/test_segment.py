@@ -1,0 +1,241 @@
+"""cleaner.segment: gap features, boundary picking, cut positions and title blocks between stories.
+
+The boundary model is replaced by a stub with fixed probabilities, so every expectation here
+follows from the rules of the module, not from a trained model.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cleaner.segment import (
+    GAP_NAMES,
+    cut_position,
+    gap_features,
+    heading_cuts,
+    pick_boundaries,
+    segment,
+    segment_many,
+)
+from cleaner.types import CONTENT_LABELS, LABELS, Label, Line
+
+B, H, Y, T, C, P = (Label.BODY, Label.HEADLINE, Label.BYLINE, Label.TEASER, Label.COMMENT,
+                    Label.BOILERPLATE)
+
+
+class StubModel:
+    """A boundary model whose probability for gap k (over the whole batch) is probs[k]."""
+
+    def __init__(self, probs: Sequence[float] = ()) -> None:
+        self.probs = list(probs)
+        self.calls = 0
+
+    def predict_proba(self, x: Any) -> np.ndarray:
+        self.calls += 1
+        assert x.shape[1] == len(GAP_NAMES)
+        p = np.resize(np.asarray(self.probs or [0.0], dtype=np.float64), x.shape[0])
+        return np.column_stack([1.0 - p, p])
+
+
+def make(items: Sequence[tuple[Label, str] | tuple[Label, str, int]]) -> list[Line]:
+    """Lines from (label, text[, blank lines before]) triples."""
+    return [Line(number=i + 1, text=item[1], label=item[0],
+                 blank_before=item[2] if len(item) == 3 else 0)
+            for i, item in enumerate(items)]
+
+
+def body(n: int) -> list[tuple[Label, str]]:
+    return [(B, f"Paragraph {k} of the story, with ordinary words in it.") for k in range(n)]
+
+
+def test_gap_features_shape() -> None:
+    lines = make([(P, "Menu"), (H, "Title"), (Y, "By Jane"), *body(3), (T, "Read more")])
+    content, x = gap_features(lines)
+    assert content == [1, 2, 3, 4, 5]
+    assert x.shape == (4, len(GAP_NAMES))
+    assert x.dtype == np.float32
+
+
+@pytest.mark.parametrize("labels", [[], [P, T], [B], [P, H, C]], ids=["empty", "no-content",
+                                                                    "one-body", "one-headline"])
+def test_gap_features_without_gaps(labels: list[Label]) -> None:
+    content, x = gap_features(make([(lab, "Some text here") for lab in labels]))
+    assert content == [i for i, lab in enumerate(labels) if lab in CONTENT_LABELS]
+    assert x.shape == (0, len(GAP_NAMES))
+
+
+words = st.sampled_from(["ferry", "harbour", "council", "orchard", "frost", "apples", "pier",
+                         "mayor", "the", "and", "12", "-", "•", "!", "growers", "Ünïcödé", "中文"])
+labelled = st.lists(st.tuples(st.sampled_from(LABELS),
+                              st.lists(words, min_size=1, max_size=8).map(" ".join),
+                              st.integers(0, 3)), max_size=30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(labelled)
+def test_gap_features_finite(items: list[tuple[Label, str, int]]) -> None:
+    lines = make(items)
+    content, x = gap_features(lines)
+    assert content == [i for i, ln in enumerate(lines) if ln.label in CONTENT_LABELS]
+    assert x.shape == (max(len(content) - 1, 0), len(GAP_NAMES))
+    assert np.isfinite(x).all()
+
+
+@pytest.mark.parametrize(
+    ("probs", "kwargs", "expected"),
+    [
+        pytest.param([], {}, [], id="no-gaps"),
+        pytest.param([0.1, 0.2, 0.1], {}, [], id="all-below"),
+        pytest.param([0.1, 0.5, 0.1], {}, [1], id="one-peak"),
+        pytest.param([0.29, 0.3], {"reach": 0}, [1], id="threshold-inclusive"),
+        pytest.param([0.4, 0.6], {"threshold": 0.5}, [1], id="custom-threshold"),
+        pytest.param([0.9, 0.5, 0.1, 0.8], {}, [0], id="suppressed-within-reach"),
+        pytest.param([0.9, 0.5, 0.1, 0.1, 0.8], {}, [0, 4], id="kept-beyond-reach"),
+        pytest.param([0.5, 0.1, 0.9], {"reach": 1}, [0, 2], id="reach-one"),
+        pytest.param([0.8, 0.9, 0.8, 0.1, 0.1, 0.1, 0.7], {}, [1, 6], id="two-stories"),
+    ],
+)
+def test_pick_boundaries(probs: list[float], kwargs: dict[str, Any], expected: list[int]) -> None:
+    assert pick_boundaries(np.asarray(probs, dtype=np.float64), **kwargs) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(0, 1), max_size=30), st.floats(0.05, 0.95), st.integers(0, 4))
+def test_pick_boundaries_invariants(probs: list[float], threshold: float, reach: int) -> None:
+    p = np.asarray(probs, dtype=np.float64)
+    picked = pick_boundaries(p, threshold=threshold, reach=reach)
+    assert picked == sorted(set(picked))
+    for g in range(len(p)):
+        near = p[max(0, g - reach) : g + reach + 1]
+        assert (g in picked) == (p[g] >= threshold and p[g] >= near.max())
+
+
+@pytest.mark.parametrize(
+    ("blanks", "expected"),
+    [
+        pytest.param([0], 1, id="adjacent-no-dropped"),
+        pytest.param([0, 0, 0], 3, id="no-blank-goes-right"),
+        pytest.param([0, 2, 0], 2, id="blank-run-inside"),
+        pytest.param([1, 3, 0], 2, id="longest-blank-run"),
+        pytest.param([2, 0, 2], 1, id="tie-takes-first"),
+        pytest.param([0, 0, 4], 3, id="blank-before-right"),
+    ],
+)
+def test_cut_position(blanks: list[int], expected: int) -> None:
+    # left content line at 0, dropped lines in between, right content line last.
+    labels = [B, *([T] * (len(blanks) - 1)), B]
+    lines = make([(lab, "text", b) for lab, b in zip(labels, [0, *blanks], strict=True)])
+    assert cut_position(lines, 0, len(lines) - 1) == expected
+
+
+def segments_ok(lines: Sequence[Line], segs: Sequence[int]) -> None:
+    """0-based, non-decreasing by steps of one, one per line, a body line in every segment."""
+    assert len(segs) == len(lines)
+    if not segs:
+        return
+    assert segs[0] == 0
+    assert all(b - a in (0, 1) for a, b in itertools.pairwise(segs))
+    if any(ln.label is B for ln in lines):
+        for s in set(segs):
+            assert any(ln.label is B for ln, k in zip(lines, segs, strict=True) if k == s), s
+
+
+@pytest.mark.parametrize(
+    ("labels", "probs", "expected"),
+    [
+        pytest.param([H, B, B, H, B, B], [0, 0, 0.9, 0, 0], [0, 0, 0, 1, 1, 1], id="clean-cut"),
+        pytest.param([H, H, B, B, B, B, B], [0.9, 0, 0, 0, 0, 0], [0] * 7,
+                     id="lone-first-title-joins-next"),
+        pytest.param([B, B, B, B, H], [0, 0, 0, 0.9], [0] * 5, id="lone-last-title-joins-prev"),
+        pytest.param([B] * 5 + [H] * 5 + [B], [0, 0, 0, 0, 0.9, 0, 0, 0, 0, 0.9],
+                     [0] * 10 + [1], id="bodyless-middle-joins-prev"),
+        pytest.param([H, Y, P, C], [0.9, 0.9], [0] * 4, id="no-body-at-all"),
+    ],
+)
+def test_segment_drops_bodyless_segments(
+    labels: list[Label], probs: list[float], expected: list[int]
+) -> None:
+    lines = make([(lab, f"line {i}") for i, lab in enumerate(labels)])
+    segs = segment(lines, model=StubModel(probs))
+    assert segs == expected
+    segments_ok(lines, segs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(labelled, min_size=1, max_size=4), st.lists(st.floats(0, 1), max_size=40))
+def test_segment_many_invariants(dumps: list[list[tuple[Label, str, int]]],
+                                 probs: list[float]) -> None:
+    batch = [make(items) for items in dumps]
+    stub = StubModel(probs)
+    out = segment_many(batch, model=stub)
+    assert stub.calls <= 1  # one boundary-model call for the whole batch
+    assert len(out) == len(batch)
+    for lines, segs in zip(batch, out, strict=True):
+        segments_ok(lines, segs)
+
+
+STORY_A = [
+    (B, "The harbour ferry resumed its crossings on Monday after the pier was rebuilt."),
+    (B, "Harbour pilots guided the ferry past the rebuilt pier at dawn."),
+    (B, "Ferry passengers queued along the harbour wall before the pier gates opened."),
+    (B, "The harbour master said the ferry timetable would expand in spring."),
+]
+STORY_B = [
+    (B, "Growers across the valley lost most of their apple blossom to frost overnight."),
+    (B, "Orchard owners lit burners between the rows, but the frost still settled."),
+    (B, "Apple growers expect a smaller harvest, and cider makers worry about prices."),
+    (B, "The frost was the earliest in twenty years, orchard records show."),
+]
+TITLE_A = (H, "Harbour ferry returns to rebuilt pier")
+BULLETS_A = [(B, "- Crossings every two hours"), (B, "- Tickets unchanged until autumn")]
+TITLE_B = (H, "Frost ruins orchard blossom across apple valley")
+
+
+@pytest.mark.parametrize(
+    ("items", "first_of_b"),
+    [
+        pytest.param([*STORY_A, TITLE_A, *BULLETS_A, TITLE_B, *STORY_B], 7,
+                     id="title-block-after-its-story"),
+        pytest.param([*STORY_A, TITLE_B, *STORY_B], 4, id="title-opens-next-story"),
+        pytest.param([*STORY_A, TITLE_B, (Y, "By Ann Lee"), *STORY_B], 4,
+                     id="title-and-byline-open-next-story"),
+    ],
+)
+def test_heading_cuts_between_stories(
+    items: list[tuple[Label, str]], first_of_b: int
+) -> None:
+    lines = make(items)
+    content, x = gap_features(lines)
+    cuts = heading_cuts(lines, content, x, [])
+    assert [cut_position(lines, content[g], content[g + 1]) for g in cuts] == [first_of_b]
+    segs = segment(lines, model=StubModel([0.0]))
+    assert segs == [0] * first_of_b + [1] * (len(lines) - first_of_b)
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        pytest.param([TITLE_A, *STORY_A, *STORY_A], id="title-on-top"),
+        pytest.param([TITLE_A, (Y, "By Jane Doe"), *BULLETS_A, *STORY_A], id="title-byline-top"),
+        pytest.param([*STORY_A, TITLE_A, *BULLETS_A], id="title-block-at-the-end"),
+        pytest.param([*STORY_A[:2], TITLE_B, *STORY_B], id="too-little-body-before"),
+    ],
+)
+def test_heading_cuts_leave_single_story(items: list[tuple[Label, str]]) -> None:
+    lines = make(items)
+    content, x = gap_features(lines)
+    assert heading_cuts(lines, content, x, []) == []
+    assert set(segment(lines, model=StubModel([0.0]))) == {0}
+
+
+def test_heading_cuts_keep_model_cuts() -> None:
+    lines = make([*STORY_A, TITLE_B, *STORY_B])
+    content, x = gap_features(lines)
+    assert heading_cuts(lines, content, x, [3]) == [3]  # already cut beside the block
