@@ -37,7 +37,7 @@ def parse_dump(obj: Any, *, where: str = "<data>") -> AnnotatedDump:
         except ValueError:
             raise DataError(f"{where}: line {i} has label {item.get('label')!r}") from None
         page = item.get("page", 0)
-        if not isinstance(page, int) or page < 0:
+        if not isinstance(page, int) or isinstance(page, bool) or page < 0:
             raise DataError(f"{where}: line {i} has page {page!r}")
         lines.append(Line(number=i, text=text, blank_before=blank, label=label, p=1.0))
         pages.append(page)
