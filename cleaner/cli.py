@@ -263,6 +263,16 @@ def cleaner() -> None:
     """
 
 
+# Shared by split and label: how many documents go through the model in one call.
+batch_size_option = click.option(
+    "--batch-size",
+    default=BATCH_SIZE,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Documents labelled per model call.",
+)
+
+
 @cleaner.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(), metavar="PATH...")
 @click.option("-o", "--output", default=STDIO, metavar="FILE", help=OUTPUT_HELP)
@@ -275,13 +285,7 @@ def cleaner() -> None:
 )
 @click.option("--model", "model_path", metavar="PATH", help=MODEL_HELP)
 @click.option("--no-lang", is_flag=True, help="Do not detect each record's language (faster).")
-@click.option(
-    "--batch-size",
-    default=BATCH_SIZE,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Documents labelled per model call.",
-)
+@batch_size_option
 @click.option("-q", "--quiet", is_flag=True, help="No summary line on stderr.")
 def split(
     paths: tuple[str, ...],
@@ -321,13 +325,7 @@ def split(
 @click.argument("paths", nargs=-1, required=True, type=click.Path(), metavar="PATH...")
 @click.option("-o", "--output", default=STDIO, metavar="FILE", help=OUTPUT_HELP)
 @click.option("--model", "model_path", metavar="PATH", help=MODEL_HELP)
-@click.option(
-    "--batch-size",
-    default=BATCH_SIZE,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Documents labelled per model call.",
-)
+@batch_size_option
 def label(
     paths: tuple[str, ...], output: str, model_path: str | None, batch_size: int
 ) -> None:
