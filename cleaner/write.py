@@ -55,13 +55,9 @@ def label_line_to_dict(line: Line, *, source: str, article: int | None = None) -
 
 def dropped_line_to_dict(line: Line, *, source: str) -> dict[str, Any]:
     """A dropped line (in no record) as a JSON object, with the label that dropped it."""
-    return {
-        "source": source,
-        "line": line.number,
-        "text": line.text,
-        "label": _label_value(line),
-        "p": line.p,
-    }
+    # The labelled-line object without "article": a dropped line belongs to no record.
+    labelled = label_line_to_dict(line, source=source)
+    return {key: labelled[key] for key in DROPPED_LINE_KEYS}
 
 
 def _label_value(line: Line) -> str | None:
