@@ -61,7 +61,9 @@ def clean_documents(
         segments = segment_many(labelled, model=model.estimators["boundary"])
     out = []
     for doc, lines, segs in zip(documents, labelled, segments, strict=True):
-        records = build_records(lines, segs, source=doc.source, detect=detect_language)
+        records = build_records(
+            lines, segs, source=doc.source, detect=detect_language, url=doc.url, date=doc.date
+        )
         articles = tuple(seg if line.label in CONTENT_LABELS else None
                          for line, seg in zip(lines, segs, strict=True))
         out.append(Cleaned(doc.source, tuple(lines), articles, tuple(records)))

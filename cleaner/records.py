@@ -95,9 +95,15 @@ def detect_language(text: str, *, sample_chars: int = LANG_SAMPLE_CHARS) -> str 
 
 
 def build_record(
-    lines: Sequence[Line], *, source: str, index: int, detect: bool = True
+    lines: Sequence[Line],
+    *,
+    source: str,
+    index: int,
+    detect: bool = True,
+    url: str | None = None,
+    date: str | None = None,
 ) -> Record:
-    """One Record from the content lines of one segment."""
+    """One Record from the content lines of one segment; `date` is used when no byline has one."""
     content = [line for line in lines if line.label in CONTENT_LABELS]
     headlines = [line.text for line in content if line.label is Label.HEADLINE]
     bylines = [line.text for line in content if line.label is Label.BYLINE]
@@ -108,22 +114,33 @@ def build_record(
         source=source,
         title=headlines[0] if headlines else None,
         byline=BYLINE_SEPARATOR.join(dict.fromkeys(bylines)) or None,
-        date=next((d for d in found if d), None),
+        date=next((d for d in found if d), date),
         lang=detect_language(text) if detect and text else None,
         text=text,
         lines=tuple(line.number for line in content),
+        url=url,
     )
 
 
 def build_records(
-    lines: Sequence[Line], segments: Sequence[int], *, source: str, detect: bool = True
+    lines: Sequence[Line],
+    segments: Sequence[int],
+    *,
+    source: str,
+    detect: bool = True,
+    url: str | None = None,
+    date: str | None = None,
 ) -> list[Record]:
-    """The records of a segmented dump: one per segment that holds content lines, in order."""
+    """The records of a segmented dump: one per segment that holds content lines, in order.
+
+    `url` and `date` are the document's (from its container): every record carries the URL, and
+    the date when its byline lines give none.
+    """
     groups: dict[int, list[Line]] = {}
     for line, seg in zip(lines, segments, strict=True):
         if line.label in CONTENT_LABELS:
             groups.setdefault(seg, []).append(line)
     return [
-        build_record(group, source=source, index=k, detect=detect)
+        build_record(group, source=source, index=k, detect=detect, url=url, date=date)
         for k, (_, group) in enumerate(sorted(groups.items()))
     ]

@@ -42,6 +42,8 @@ class Document:
 
     source: str
     text: str
+    url: str | None = None  # the page's URL, when its container gives one (a WARC record's)
+    date: str | None = None  # YYYY-MM-DD when the container dates the page (a WARC-Date)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,7 @@ class Record:
     lang: str | None
     text: str  # the body lines joined with "\n"
     lines: tuple[int, ...]  # 1-based source line numbers of every line in the record
+    url: str | None = None  # the URL of the document it was cut from, when known
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,16 +22,17 @@ ENCODING = "utf-8"
 # Mode of a new output file before the umask, as open() would create it.
 NEW_FILE_MODE = 0o666
 
-RECORD_KEYS = ("id", "source", "title", "byline", "date", "lang", "text", "lines")
+RECORD_KEYS = ("id", "source", "url", "title", "byline", "date", "lang", "text", "lines")
 LABEL_LINE_KEYS = ("source", "line", "text", "label", "p", "article")
 DROPPED_LINE_KEYS = ("source", "line", "text", "label", "p")
 
 
 def record_to_dict(record: Record) -> dict[str, Any]:
-    """A record as a JSON object: id, source, title, byline, date, lang, text, lines."""
+    """A record as a JSON object: id, source, url, title, byline, date, lang, text, lines."""
     return {
         "id": record.id,
         "source": record.source,
+        "url": record.url,
         "title": record.title,
         "byline": record.byline,
         "date": record.date,

@@ -120,6 +120,16 @@ def test_build_records() -> None:
     assert second.lines == (8, 9, 10)
 
 
+def test_build_records_with_the_documents_url_and_date() -> None:
+    # A WARC page: every record carries its URL; the crawl date fills in only a missing one.
+    segments = [0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1]
+    url = "https://courier.example/news/ferry"
+    records = build_records(DUMP, segments, source="c.warc.gz:3", url=url, date="2024-03-05")
+    assert [r.url for r in records] == [url, url]
+    assert [r.date for r in records] == ["2019-02-22", "2024-03-05"]
+    assert [r.url for r in build_records(DUMP, segments, source="s", detect=False)] == [None] * 2
+
+
 def test_build_records_skips_segments_without_content() -> None:
     # Segment 1 holds only a teaser and a comment: it makes no record, and the ids have no gap.
     lines = lines_of((Label.BODY, ENGLISH), (Label.TEASER, "Read more ..."),

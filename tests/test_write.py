@@ -45,8 +45,9 @@ class BoomError(Exception):
 def test_record_keys_in_order() -> None:
     obj = record_to_dict(RECORD)
     assert tuple(obj) == RECORD_KEYS == (
-        "id", "source", "title", "byline", "date", "lang", "text", "lines",
+        "id", "source", "url", "title", "byline", "date", "lang", "text", "lines",
     )
+    assert obj["url"] is None
     assert obj["lines"] == [1, 3, 4, 5]
     assert obj["date"] == "2021-05-03"
 
@@ -54,7 +55,7 @@ def test_record_keys_in_order() -> None:
 def test_record_with_missing_fields_keeps_nulls() -> None:
     bare = Record("b#0", "b", None, None, None, None, "text", (2,))
     assert json.loads(json_line(record_to_dict(bare))) == {
-        "id": "b#0", "source": "b", "title": None, "byline": None, "date": None,
+        "id": "b#0", "source": "b", "url": None, "title": None, "byline": None, "date": None,
         "lang": None, "text": "text", "lines": [2],
     }
 
