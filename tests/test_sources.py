@@ -152,4 +152,11 @@ def test_deep_tree_does_not_recurse(tmp_path: Path) -> None:
         deep = deep / "d"
         deep.mkdir()
     (deep / "end.txt").write_bytes(b"end")
-    assert list(expand_inputs([str(tmp_path)])) == [str(deep / "end.txt")]
+    try:
+        assert list(expand_inputs([str(tmp_path)])) == [str(deep / "end.txt")]
+    finally:
+        # Remove it bottom-up: pytest's own clean-up of old tmp folders recurses, and fails.
+        (deep / "end.txt").unlink()
+        while deep != tmp_path:
+            deep.rmdir()
+            deep = deep.parent
