@@ -352,3 +352,4 @@ def label(
 def main() -> None:
     """Entry point of the `cleaner` script and of `python -m cleaner`."""
     cleaner(prog_name="cleaner")
+from cleaner import cli_model  # noqa: E402, F401  (registers train, convert, eval, info)

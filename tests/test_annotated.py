@@ -12,15 +12,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleaner.annotated import (
+    annotated_format,
+    convert,
     dump_to_json,
+    format_dumps,
     held_out,
     page_ids,
     parse_dump,
+    parse_text,
+    read_annotated,
     read_dumps,
     write_dumps,
 )
 from cleaner.errors import DataError
-from cleaner.types import LABELS, AnnotatedDump
+from cleaner.types import LABELS, AnnotatedDump, Label
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 TRAIN = FIXTURES / "annotated" / "train.jsonl"
@@ -199,3 +204,171 @@ def test_held_out_follows_the_sha256_of_the_smallest_page() -> None:
     # A concat joining page-k to a smaller id moves with that smaller id's group.
     joined = held_out([named("page-1+page-2"), named("page-2"), named("page-1")])
     assert joined == [side[1]] * 3
+
+
+# --- the text annotation format -----------------------------------------------------------------
+
+HANDWRITTEN = FIXTURES / "annotated" / "handwritten.txt"
+
+
+def test_handwritten_fixture_parses() -> None:
+    first, second = read_annotated(HANDWRITTEN)
+    assert (first.id, first.kind, first.origin) == (
+        "example-0001", "extracted", "example-news.test, saved by hand")
+    assert [ln.label for ln in first.lines] == [
+        Label.HEADLINE, Label.BYLINE, Label.BODY, Label.BODY, Label.TEASER, Label.COMMENT,
+        Label.BOILERPLATE]
+    # The blank line above the teaser is the dump's own; '|' inside a text is kept.
+    assert [(ln.number, ln.blank_before) for ln in first.lines][4] == (6, 1)
+    assert first.lines[1].text == "By Ana Lopes | 20 November 2026"
+    assert first.pages == (0,) * 7
+    # Full label names work as tags; a marker at the start changes nothing; comments are skipped.
+    assert (second.id, second.kind, second.origin) == ("example-0002", "concat", "")
+    assert second.pages == (0, 0, 0, 0, 1, 1)
+    assert [ln.number for ln in second.lines] == [1, 2, 3, 4, 5, 6]
+    assert all(ln.p == 1.0 for d in (first, second) for ln in d.lines)
+
+
+@pytest.mark.parametrize(
+    ("text", "pages", "labels"),
+    [
+        pytest.param("body|a\n===\nbody|b\n=== article\nbody|c\n", (0, 1, 2), "body body body",
+                     id="bare-markers-count-up"),
+        pytest.param("=== article 3\nby | a\n=== article 1\nhead | b\n", (3, 1), "byline headline",
+                     id="numbered-markers"),
+        pytest.param("=== article\n=== article\nBODY | a\n", (0,), "body", id="markers-at-start"),
+        pytest.param("Teaser|a\n  comment  |  b  \n", (0, 0), "teaser comment",
+                     id="case-and-spaces"),
+        pytest.param("boiler | a\r\nbody | b\r\n", (0, 0), "boilerplate body", id="crlf"),
+    ],
+)
+def test_parse_text_markers_and_tags(text: str, pages: tuple[int, ...], labels: str) -> None:
+    [dump] = parse_text(text, source="notes.txt")
+    assert dump.id == "notes-1"  # no header: one dump named after the file
+    assert dump.pages == pages
+    assert " ".join(ln.label or "?" for ln in dump.lines) == labels
+    assert all(ln.text in "abc" for ln in dump.lines)
+
+
+def test_parse_text_escaped_and_header_values() -> None:
+    text = ('### dump "id with spaces" origin="a \\"quoted\\"\\nline" kind=bare\n'
+            'body |json " padded\\n"\nbody | json "not escaped"\n\n\n'
+            '### dump\nhead | t\n')
+    first, second = parse_text(text, source="x/y.ann")
+    assert (first.id, first.kind, first.origin) == ("id with spaces", "bare", 'a "quoted"\nline')
+    assert [ln.text for ln in first.lines] == [" padded\n", 'json "not escaped"']
+    assert (second.id, second.kind) == ("y-2", "page")  # trailing blanks of the first not kept
+    assert second.lines[0].blank_before == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        pytest.param("body | a\nlead | b\n", 2, "unknown tag 'lead'", id="unknown-tag"),
+        pytest.param("body | a\nbody |\n", 2, "has no text", id="empty-text"),
+        pytest.param("body |json 3\n", 1, "must be followed by a JSON string", id="json-not-str"),
+        pytest.param('body |json "open\n', 1, "bad JSON string", id="json-broken"),
+        pytest.param("body | a\njust some text\n", 2, "expected 'TAG | text'", id="untagged"),
+        pytest.param("=== part two\n", 1, "expected 'TAG | text'", id="bad-marker"),
+        pytest.param("### dump a b\n", 1, "more than one id", id="two-ids"),
+        pytest.param("### dump a colour=red\n", 1, "unknown dump header key 'colour'",
+                     id="unknown-key"),
+        pytest.param("### dump a kind=x kind=y\n", 1, "kind twice", id="key-twice"),
+        pytest.param('### dump a origin="x\n', 1, "cannot read the dump header", id="open-quote"),
+    ],
+)
+def test_parse_text_errors_name_file_and_line(text: str, line: int, message: str) -> None:
+    with pytest.raises(DataError) as err:
+        list(parse_text(text, source="mine.txt"))
+    assert str(err.value).startswith(f"mine.txt:{line}: ")
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        pytest.param("a.jsonl", "body | x", "jsonl", id="jsonl-suffix-wins"),
+        pytest.param("a.JSON", "", "jsonl", id="json-suffix"),
+        pytest.param("a.txt", '{"lines": []}', "text", id="txt-suffix-wins"),
+        pytest.param("a.ann", "", "text", id="ann-suffix"),
+        pytest.param("dumps", '\ufeff\n  {"lines": []}', "jsonl", id="sniffed-json"),
+        pytest.param("dumps.dat", "# comment\nbody | x", "text", id="sniffed-text"),
+    ],
+)
+def test_annotated_format(tmp_path: Path, name: str, content: str, expected: str) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    assert annotated_format(path) == expected
+
+
+def test_read_annotated_text_errors(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="cannot read"):
+        list(read_annotated(tmp_path / "missing.txt"))
+    (tmp_path / "bad.txt").write_bytes(b"body | \xff\n")
+    with pytest.raises(DataError, match=r"bad\.txt: not UTF-8"):
+        list(read_annotated(tmp_path / "bad.txt"))
+
+
+# Texts a writer must escape: line breaks of any kind, controls, spaces at either end, and texts
+# that look like the format's own syntax.
+tricky_text = st.one_of(
+    st.text(st.characters(codec="utf-8"), min_size=1, max_size=20),
+    st.sampled_from([" lead", "trail ", "a\nb", "a\rb", "x\u2028y", "\x0cpage", "json \"q\"",
+                     "=== article 2", "### dump x", "# not a comment", "tag | text", "\ttab"]),
+).filter(lambda t: bool(t.strip()))
+header_text = st.one_of(st.text(st.characters(codec="utf-8"), max_size=15),
+                        st.sampled_from(["a b", 'q"q', "k=v", "#x", "", "kind=bare"]))
+
+
+@st.composite
+def raw_dumps(draw: st.DrawFn) -> dict[str, Any]:
+    """A JSON dump object with awkward ids, origins and texts, and arbitrary page runs."""
+    lines = draw(st.lists(st.one_of(
+        st.builds(lambda t, lab, p: {"text": t, "label": lab.value, "page": p},
+                  tricky_text, st.sampled_from(LABELS), st.integers(0, 3)),
+        st.just({"text": "", "label": None, "page": None}),
+    ), max_size=12))
+    return {"id": draw(header_text), "origin": draw(header_text),
+            "kind": draw(st.one_of(st.sampled_from(["page", "concat", "bare"]), header_text)),
+            "lines": lines}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(raw_dumps(), max_size=4))
+def test_text_format_round_trip(objects: list[dict[str, Any]]) -> None:
+    dumps = [parse_dump(json.loads(json.dumps(o)), where="gen") for o in objects]
+    text = format_dumps(dumps, fmt="text")
+    back = list(parse_text(text, source="gen.txt"))
+    assert back == dumps
+    # Both ways, byte for byte: JSONL -> text -> JSONL and text -> JSONL -> text.
+    jsonl = format_dumps(dumps, fmt="jsonl")
+    assert format_dumps(back, fmt="jsonl") == jsonl
+    assert format_dumps(back, fmt="text") == text
+    assert [d.text for d in back] == [d.text for d in dumps]
+
+
+@pytest.mark.parametrize("source", [TRAIN, HANDWRITTEN], ids=["jsonl-fixture", "text-fixture"])
+def test_convert_both_ways(tmp_path: Path, source: Path) -> None:
+    as_text, as_jsonl = tmp_path / "d.txt", tmp_path / "d.jsonl"
+    original = list(read_annotated(source))
+    assert convert(source, as_text) == len(original)
+    assert convert(as_text, as_jsonl) == len(original)
+    assert list(read_annotated(as_text)) == original
+    assert list(read_dumps(as_jsonl)) == original
+    again = tmp_path / "again.ann"
+    convert(as_jsonl, again)
+    assert again.read_bytes() == as_text.read_bytes()
+
+
+def test_convert_failures_leave_no_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_text("body | fine\nnonsense\n", encoding="utf-8")
+    target = tmp_path / "out.jsonl"
+    with pytest.raises(DataError, match=r"bad\.txt:2:"):
+        convert(bad, target)
+    with pytest.raises(DataError, match="cannot tell the format"):
+        convert(HANDWRITTEN, tmp_path / "out.dat")
+    with pytest.raises(DataError, match="cannot write"):
+        convert(HANDWRITTEN, tmp_path / "no-dir" / "out.jsonl")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.txt"]
+    assert convert(HANDWRITTEN, tmp_path / "out.dat", fmt="jsonl") == 2
