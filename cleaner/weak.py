@@ -55,9 +55,10 @@ AUTHOR_LINE_MAX_WORDS = 12
 # word 3-grams occurs in the main text (the corpus's own alignment rule, LABELS.md).
 BODY_SHINGLE_SHARE = 0.7
 SHINGLE = 3
-# Body lines found on at least this share of a site's pages (and on 2+ pages) are furniture.
-REPEATED_SHARE = 0.5
-# Below this many pages, repetition across pages says nothing.
+# Body lines found on at least this share of a site's pages, and on at least REPEATED_MIN_PAGES
+# of them, are site furniture (archive links, blurbs, blog descriptions): different articles do
+# not share whole paragraphs.
+REPEATED_SHARE = 0.2
 REPEATED_MIN_PAGES = 3
 WEAK_ORIGIN = "weak labels from the page's HTML structure (cleaner weak-label)"
 
@@ -476,7 +477,7 @@ def weak_label_html(
     n_body = labels.count(Label.BODY)
     if n_body < min_body:
         raise WeakLabelError(
-            f"{source}: skipped, only {n_body} body line(s) found (at least {min_body} needed)"
+            f"{source}: only {n_body} body line(s) found, at least {min_body} needed"
         )
     return AnnotatedDump(
         id=source,
@@ -511,10 +512,8 @@ def demote_repeated(
     min_pages: int = REPEATED_MIN_PAGES,
 ) -> list[AnnotatedDump]:
     """Body lines that recur on many of a site's pages are furniture: relabel them boilerplate."""
-    if len(dumps) < min_pages:
-        return list(dumps)
     seen = Counter(key for dump in dumps for key in {normalise(line.text) for line in dump.lines})
-    threshold = max(2, share * len(dumps))
+    threshold = max(min_pages, share * len(dumps))
     repeated = {key for key, count in seen.items() if count >= threshold}
     out = []
     for dump in dumps:
