@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	# The venv's stock pip leaves trafilatura unimportable (lxml's html-clean extra): upgrade first.
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c requirements.lock -e '.[dev,bench]'
+	$(PY) -m pip install -q -c requirements.lock -e '.[dev,bench,parquet,dask]'
 	touch $(STAMP)
 
 setup: $(STAMP)
