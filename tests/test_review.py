@@ -234,7 +234,9 @@ class Browser:
         self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)[
             "sessionId"]
         deadline = time.monotonic() + BROWSER_TIMEOUT
-        while self.js("document.readyState") != "complete":
+        # The new tab holds about:blank (already "complete") until the file's document commits.
+        loaded = f"location.href === {json.dumps(url)} && document.readyState === 'complete'"
+        while not self.js(loaded):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{url} did not load")
             time.sleep(0.05)
