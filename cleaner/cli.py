@@ -353,3 +353,6 @@ def main() -> None:
     """Entry point of the `cleaner` script and of `python -m cleaner`."""
     cleaner(prog_name="cleaner")
 from cleaner import cli_model  # noqa: E402, F401  (registers train, convert, eval, info)
+
+# isort: split
+from cleaner import cli_review  # noqa: E402, F401  (registers weak-label, inspect)
