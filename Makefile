@@ -25,6 +25,12 @@ test: $(STAMP)
 	$(PY) -m mypy
 	$(PY) -m pytest
 
+# Debian's chromium, for the review page's test in a real browser (tests/test_review.py skips,
+# saying why, where it is missing). Needs root and the apt registry; a no-op once installed.
+.PHONY: browser
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q chromium; }
+
 lint: $(STAMP)
 	$(PY) -m ruff check cleaner tests bench
 
