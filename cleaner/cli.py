@@ -1,39 +1,48 @@
 """The `cleaner` command line: `cleaner split` and `cleaner label`, thin wrappers of the library.
 
-scikit-learn, scipy, joblib, trafilatura and langdetect are imported only when a command runs,
-so `cleaner --help` does not pay for them (numpy still comes in with `import cleaner`).
+Each command turns its options into a cleaner.batch.Job and runs it. scikit-learn, scipy,
+joblib, trafilatura, langdetect, pyarrow and dask are imported only when a command runs, so
+`cleaner --help` does not pay for them (numpy still comes in with `import cleaner`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from typing import IO, TYPE_CHECKING, Any, BinaryIO, Literal, TypeVar, cast
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, Literal, cast
 
 import click
 
 from cleaner import __version__
-from cleaner.errors import CleanerError, InputError
-from cleaner.types import CONTENT_LABELS, LABELS, Label
+from cleaner.batch import (
+    BATCH_SIZE,
+    STDIO,
+    CleanSettings,
+    ErrorEntry,
+    Hooks,
+    Job,
+    OutputSpec,
+    ReadOptions,
+    Tally,
+    summary_line,
+    tally_to_dict,
+)
+from cleaner.errors import CleanerError
 
 if TYPE_CHECKING:
     from cleaner.label import Model
-    from cleaner.pipeline import Cleaned
-
-# Documents labelled per model call: one call over many documents is much faster than one each,
-# and memory stays bounded by one batch of documents.
-BATCH_SIZE = 64
-DROPPED_LABELS: tuple[Label, ...] = tuple(label for label in LABELS if label not in CONTENT_LABELS)
-STDIO = "-"
-T = TypeVar("T")
 
 OUTPUT_HELP = (
     "Write to FILE instead of standard output. FILE is replaced atomically when the run ends; "
     "it is left untouched if the model cannot be loaded or no input could be read."
 )
 MODEL_HELP = "Model file (its .json model card must sit beside it). [default: the shipped model]"
+# The progress bar is redrawn at most this often (seconds): drawing is not free.
+PROGRESS_EVERY = 0.2
+DASK_TIMEOUT = "10s"
 
 
 class CliError(click.ClickException):
@@ -42,86 +51,6 @@ class CliError(click.ClickException):
     def show(self, file: IO[Any] | None = None) -> None:
         """Print the one-line message to stderr."""
         click.echo(f"error: {self.format_message()}", file=file, err=file is None)
-
-
-@dataclass(frozen=True)
-class Tally:
-    """What a run has done so far, for the summary line."""
-
-    files: int = 0
-    lines: int = 0
-    records: int = 0
-    dropped: dict[Label, int] = field(default_factory=dict)
-    errors: int = 0
-
-    def add(self, cleaned: Cleaned) -> Tally:
-        """This tally with one more cleaned document counted."""
-        dropped = dict(self.dropped)
-        for line in cleaned.dropped:
-            if line.label is not None:
-                dropped[line.label] = dropped.get(line.label, 0) + 1
-        return replace(
-            self,
-            files=self.files + 1,
-            lines=self.lines + len(cleaned.lines),
-            records=self.records + len(cleaned.records),
-            dropped=dropped,
-        )
-
-    def failed(self) -> Tally:
-        """This tally with one more input that could not be read."""
-        return replace(self, errors=self.errors + 1)
-
-
-def summary_line(tally: Tally) -> str:
-    """The one-line summary of a split run."""
-    dropped = ", ".join(f"{label} {tally.dropped.get(label, 0)}" for label in DROPPED_LABELS)
-    total = sum(tally.dropped.values())
-    return (
-        f"cleaner: {tally.files} files, {tally.lines} lines, {tally.records} records, "
-        f"{total} dropped lines ({dropped}), {tally.errors} errors"
-    )
-
-
-def batched(items: Iterable[T], *, size: int = BATCH_SIZE) -> Iterator[list[T]]:
-    """Consecutive lists of up to `size` items (itertools.batched arrives with Python 3.12)."""
-    batch: list[T] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def clean_paths(
-    paths: Sequence[str],
-    *,
-    model: Model,
-    batch_size: int = BATCH_SIZE,
-    detect_language: bool = True,
-) -> Iterator[Cleaned | InputError]:
-    """Clean inputs batch by batch, yielding per path, in input order, a result or its error."""
-    from cleaner.pipeline import clean_documents
-    from cleaner.read import read_document
-    from cleaner.types import Document
-
-    # click.open_file("-") gives the binary standard stream (CliRunner's in tests), kept open.
-    stdin = cast(BinaryIO, click.open_file(STDIO, "rb"))
-    for batch in batched(paths, size=batch_size):
-        read: list[Document | InputError] = []
-        for path in batch:
-            try:
-                read.append(read_document(path, stdin=stdin))
-            except InputError as err:
-                read.append(err)
-        documents = [doc for doc in read if isinstance(doc, Document)]
-        cleaned = iter(
-            clean_documents(documents, model=model, detect_language=detect_language)
-        )
-        for item in read:
-            yield item if isinstance(item, InputError) else next(cleaned)
 
 
 def load(model_path: str | None) -> Model:
@@ -134,9 +63,10 @@ def load(model_path: str | None) -> Model:
         raise CliError(str(err)) from None
 
 
-def report(err: InputError) -> None:
+def report(error: ErrorEntry) -> None:
     """Print a per-file error as one line on stderr; the run goes on with the other files."""
-    click.echo(f"error: {err}", err=True)
+    where = f"{error.path}: " if error.path else ""
+    click.echo(f"error: {where}{error.reason}", err=True)
 
 
 def model_version() -> str:
@@ -164,73 +94,6 @@ def print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> N
     click.echo(f"cleaner {__version__}")
     click.echo(model_version())
     ctx.exit()
-
-
-def rows(kind: Literal["split", "label"], cleaned: Cleaned) -> Iterator[dict[str, Any]]:
-    """The output objects of one cleaned document: its records, or its labelled lines."""
-    from cleaner.write import label_line_to_dict, record_to_dict
-
-    if kind == "split":
-        yield from (record_to_dict(record) for record in cleaned.records)
-        return
-    for line, article in zip(cleaned.lines, cleaned.articles, strict=True):
-        yield label_line_to_dict(line, source=cleaned.source, article=article)
-
-
-def dropped_rows(cleaned: Cleaned) -> Iterator[dict[str, Any]]:
-    """The dropped lines of one cleaned document, as output objects."""
-    from cleaner.write import dropped_line_to_dict
-
-    yield from (dropped_line_to_dict(line, source=cleaned.source) for line in cleaned.dropped)
-
-
-def run_output(
-    kind: Literal["split", "label"],
-    paths: Sequence[str],
-    *,
-    output: str = STDIO,
-    dropped: str | None = None,
-    model_path: str | None = None,
-    batch_size: int = BATCH_SIZE,
-    detect_language: bool = True,
-) -> Tally:
-    """Clean the inputs and write records (split) or labelled lines (label); return the tally."""
-    from cleaner.write import atomic_output, write_rows
-
-    # The model first: if it is bad, no output file is even started.
-    model = load(model_path)
-    tally = Tally()
-    results = clean_paths(
-        paths, model=model, batch_size=batch_size, detect_language=detect_language
-    )
-    try:
-        with (
-            atomic_output(output, stdout=click.open_file(STDIO, "wb")) as out,
-            atomic_output(dropped) if dropped else contextlib.nullcontext() as drop,
-        ):
-            for result in results:
-                if isinstance(result, InputError):
-                    report(result)
-                    tally = tally.failed()
-                    continue
-                tally = tally.add(result)
-                write_rows(out, rows(kind, result))
-                if drop is not None:
-                    write_rows(drop, dropped_rows(result))
-            if tally.files == 0:
-                # Nothing could be read: keep what FILE held (a mistyped glob must not empty it).
-                raise _NothingReadError
-    except _NothingReadError:
-        pass
-    except OSError as err:
-        raise CliError(f"cannot write output: {err}") from None
-    except CleanerError as err:
-        raise CliError(str(err)) from None
-    return tally
-
-
-class _NothingReadError(Exception):
-    """Raised inside the output block to discard the outputs when no input could be read."""
 
 
 def not_stdout(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
@@ -263,73 +126,98 @@ def cleaner() -> None:
     """
 
 
-# Shared by split and label: how many documents go through the model in one call.
-batch_size_option = click.option(
-    "--batch-size",
-    default=BATCH_SIZE,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Documents labelled per model call.",
-)
+F = Callable[..., Any]
+
+
+def batch_options(func: F) -> F:
+    """The options split and label share: inputs, outputs, parallelism, resume, progress."""
+    options = [
+        click.argument("paths", nargs=-1, required=True, type=click.Path(), metavar="PATH..."),
+        click.option("-o", "--output", default=STDIO, metavar="FILE", help=OUTPUT_HELP),
+        click.option(
+            "--format", "fmt", type=click.Choice(["jsonl", "parquet", "txt"]), default="jsonl",
+            show_default=True,
+            help="jsonl: JSON Lines; parquet: a Parquet file (needs -o FILE); txt: one .txt "
+            "file per record in --out-dir (split only).",
+        ),
+        click.option("--out-dir", metavar="DIR", help="Where the .txt files go (--format txt)."),
+        click.option(
+            "--shard-size", type=click.IntRange(min=1), metavar="N",
+            help="N rows per output file: FILE-00000.jsonl, FILE-00001.jsonl, ... (needs -o).",
+        ),
+        click.option(
+            "--summary", "summary_file", type=click.Path(dir_okay=False), callback=not_stdout,
+            metavar="FILE", help="Also write the run summary (with every error) as JSON to FILE.",
+        ),
+        click.option(
+            "--glob", default="*", show_default=True,
+            help="Which files of a directory PATH to read (at any depth, e.g. '*.html').",
+        ),
+        click.option("--text-field", default="text", show_default=True,
+                     help="The text field of .jsonl inputs."),
+        click.option("--id-field", default="id", show_default=True,
+                     help="The id field of .jsonl inputs (it becomes the documents' source)."),
+        click.option("--model", "model_path", metavar="PATH", help=MODEL_HELP),
+        click.option(
+            "--batch-size", default=BATCH_SIZE, show_default=True, type=click.IntRange(min=1),
+            help="Documents labelled per model call (one task of a worker).",
+        ),
+        click.option(
+            "-j", "--jobs", default=1, show_default=True, type=click.IntRange(min=-1),
+            help="Worker processes (-1: one per core). Output is the same for any number.",
+        ),
+        click.option(
+            "--backend", type=click.Choice(["loky", "dask"]), default="loky", show_default=True,
+            help="Where workers run: local processes, or a Dask cluster (--scheduler).",
+        ),
+        click.option("--scheduler", metavar="ADDRESS",
+                     help="The Dask scheduler's address (with --backend dask)."),
+        click.option(
+            "--resume", is_flag=True,
+            help="Continue a killed run: skip what its completed output parts hold (needs "
+            "--shard-size or --format txt).",
+        ),
+        click.option("-q", "--quiet", is_flag=True, help="No progress bar, no summary line."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
 
 
 @cleaner.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(), metavar="PATH...")
-@click.option("-o", "--output", default=STDIO, metavar="FILE", help=OUTPUT_HELP)
+@batch_options
 @click.option(
     "--dropped",
     type=click.Path(dir_okay=False),
     callback=not_stdout,
     metavar="FILE",
-    help="Also write every dropped line (teaser, comment, boilerplate) with its label to FILE.",
+    help="Also write every dropped line (teaser, comment, boilerplate) with its label to FILE "
+    "(sharded like the output with --shard-size).",
 )
-@click.option("--model", "model_path", metavar="PATH", help=MODEL_HELP)
 @click.option("--no-lang", is_flag=True, help="Do not detect each record's language (faster).")
-@batch_size_option
-@click.option("-q", "--quiet", is_flag=True, help="No summary line on stderr.")
-def split(
-    paths: tuple[str, ...],
-    output: str,
-    dropped: str | None,
-    model_path: str | None,
-    no_lang: bool,
-    batch_size: int,
-    quiet: bool,
-) -> None:
-    """Split scrapes into article records, written as JSON Lines.
+def split(**options: Any) -> None:
+    """Split scrapes into article records, written as JSON Lines (or Parquet, or .txt files).
 
     PATH is a text file (one paragraph per line), an HTML page (its text is extracted first),
-    or - for standard input. Records come out in input order, one JSON object per line, with
-    the keys id, source, title, byline, date, lang, text, lines.
+    a .jsonl or .warc(.gz) file of many documents, a directory (files matching --glob, at any
+    depth), or - for standard input. Records come out in input order, one JSON object per
+    line, with the keys id, source, url, title, byline, date, lang, text, lines.
 
-    An input that cannot be read (missing, a directory, binary, not UTF-8) gets one
-    `error: PATH: ...` line on stderr; the other inputs are still processed and the exit
-    code is 1. An empty input gives no records. A bad model stops the run with exit code 1.
-    Unless --quiet, a summary line goes to stderr at the end.
+    An input that cannot be read (missing, binary, not UTF-8) gets one `error: PATH: ...`
+    line on stderr; the other inputs are still processed and the exit code is 1. An empty
+    input gives no records. A bad model stops the run with exit code 1. Unless --quiet, a
+    progress bar (on a terminal) and a summary line go to stderr.
     """
-    tally = run_output(
-        "split",
-        paths,
-        output=output,
-        dropped=dropped,
-        model_path=model_path,
-        batch_size=batch_size,
-        detect_language=not no_lang,
-    )
-    if not quiet:
+    tally = run_command("split", options)
+    if not options["quiet"]:
         click.echo(summary_line(tally), err=True)
     finish(tally)
 
 
 @cleaner.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(), metavar="PATH...")
-@click.option("-o", "--output", default=STDIO, metavar="FILE", help=OUTPUT_HELP)
-@click.option("--model", "model_path", metavar="PATH", help=MODEL_HELP)
-@batch_size_option
-def label(
-    paths: tuple[str, ...], output: str, model_path: str | None, batch_size: int
-) -> None:
-    """Label every non-blank line of scrapes, written as JSON Lines.
+@batch_options
+def label(**options: Any) -> None:
+    """Label every non-blank line of scrapes, written as JSON Lines (or Parquet).
 
     One object per line with the keys source (PATH as given), line (1-based), text, label,
     p (the label's probability) and article (the 0-based index of the record the line went
@@ -338,15 +226,146 @@ def label(
     An input that cannot be read gets one `error: PATH: ...` line on stderr; the other
     inputs are still processed and the exit code is 1.
     """
-    tally = run_output(
-        "label",
-        paths,
-        output=output,
-        model_path=model_path,
-        batch_size=batch_size,
-        detect_language=False,
+    finish(run_command("label", {**options, "dropped": None, "no_lang": True}))
+
+
+def job_of(kind: Literal["split", "label"], options: dict[str, Any]) -> Job:
+    """The batch job the options describe; click.UsageError for options that do not fit."""
+    fmt = options["fmt"]
+    output, out_dir = options["output"], options["out_dir"]
+    if fmt == "txt":
+        if kind != "split":
+            raise click.UsageError("--format txt is for split only (label writes lines)")
+        if out_dir is None or output != STDIO:
+            raise click.UsageError("--format txt writes to --out-dir DIR, not to -o")
+        output = out_dir
+    elif out_dir is not None:
+        raise click.UsageError("--out-dir is for --format txt; use -o FILE")
+    elif output == STDIO and (fmt == "parquet" or options["shard_size"]):
+        what = "--format parquet" if fmt == "parquet" else "--shard-size"
+        raise click.UsageError(f"{what} needs -o FILE (it cannot write to standard output)")
+    if fmt == "parquet":
+        _require("pyarrow", extra="parquet", what="--format parquet")
+    spec = OutputSpec(kind, fmt, output, options["dropped"], options["shard_size"])
+    if options["resume"]:
+        _check_resume(spec, options)
+    if (options["backend"] == "dask") != (options["scheduler"] is not None):
+        raise click.UsageError("--backend dask and --scheduler ADDRESS go together")
+    jobs = options["jobs"]
+    if options["backend"] == "dask" and jobs == 1:
+        jobs = -1  # every worker of the cluster
+    return Job(
+        paths=tuple(options["paths"]),
+        read=ReadOptions(options["glob"], options["text_field"], options["id_field"]),
+        clean=CleanSettings(
+            options["model_path"], options["batch_size"], jobs, not options["no_lang"]
+        ),
+        output=spec,
+        resume=options["resume"],
     )
-    finish(tally)
+
+
+def _require(module: str, *, extra: str, what: str) -> None:
+    """Refuse an option whose optional dependency is not installed, saying how to install it."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise CliError(f"{what} needs {module}: pip install 'cleaner[{extra}]'")
+
+
+def _check_resume(spec: OutputSpec, options: dict[str, Any]) -> None:
+    """Refuse --resume where no completed part could survive a crash."""
+    if not spec.resumable:
+        raise click.UsageError(
+            "--resume needs output in parts: --shard-size N with -o FILE, or --format txt"
+        )
+    if spec.dropped is not None and spec.shard_size is None:
+        raise click.UsageError("--resume with --dropped needs --shard-size")
+    if STDIO in options["paths"]:
+        raise click.UsageError("--resume cannot skip what standard input gave: name files")
+
+
+def run_command(kind: Literal["split", "label"], options: dict[str, Any]) -> Tally:
+    """Run the job of a command's options; fatal errors become one-line CliErrors."""
+    from cleaner.batch import run
+
+    job = job_of(kind, options)
+    # The model first: if it is bad, no output file is even started.
+    load(options["model_path"])
+    # click.open_file("-") gives the binary standard streams (CliRunner's in tests), kept open.
+    stdin = cast(BinaryIO, click.open_file(STDIO, "rb"))
+    stdout = cast(IO[bytes], click.open_file(STDIO, "wb"))
+    try:
+        with backend(options["backend"], options["scheduler"]), progress(job, options) as show:
+            tally = run(job, hooks=Hooks(error=report, progress=show, stdin=stdin, stdout=stdout))
+        if options["summary_file"]:
+            write_summary(options["summary_file"], tally)
+    except OSError as err:
+        raise CliError(f"cannot write output: {err}") from None
+    except CleanerError as err:
+        raise CliError(str(err)) from None
+    return tally
+
+
+def write_summary(path: str, tally: Tally) -> None:
+    """The run summary as a JSON object in FILE (atomically)."""
+    from cleaner.write import atomic_output
+
+    with atomic_output(path) as handle:
+        text = json.dumps(tally_to_dict(tally), ensure_ascii=False, indent=1) + "\n"
+        handle.write(text.encode("utf-8"))
+
+
+@contextmanager
+def backend(name: str, scheduler: str | None) -> Iterator[None]:
+    """Run joblib's tasks on the named backend: local processes, or a Dask cluster."""
+    if name != "dask" or scheduler is None:
+        yield
+        return
+    _require("distributed", extra="dask", what="--backend dask")
+    import joblib
+    from dask.distributed import Client
+
+    try:
+        client = Client(scheduler, timeout=DASK_TIMEOUT)  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError, ValueError) as err:
+        raise CliError(f"cannot reach the Dask scheduler at {scheduler} ({err})") from None
+    with client, joblib.parallel_config(backend="dask"):
+        yield
+
+
+def stderr_is_terminal() -> bool:
+    """Whether standard error is a terminal (a progress bar would only garble a log file)."""
+    return sys.stderr.isatty()
+
+
+@contextmanager
+def progress(job: Job, options: dict[str, Any]) -> Iterator[Callable[[Tally, int], None]]:
+    """A progress callback: a bar on stderr when it is a terminal (and not --quiet), else none."""
+    if options["quiet"] or not stderr_is_terminal():
+        yield lambda _tally, _inputs: None
+        return
+    from cleaner.batch import expand
+
+    # One extra walk of the directories for the total, so the bar can show an ETA.
+    total = sum(1 for _ in expand(job.paths, glob=job.read.glob))
+    started = time.monotonic()
+    shown = {"inputs": 0, "at": 0.0}
+    with click.progressbar(
+        length=total, label="cleaning", file=sys.stderr, show_pos=True, show_eta=True,
+        item_show_func=lambda text: text,
+    ) as bar:  # fmt: skip
+
+        def show(tally: Tally, inputs: int) -> None:
+            now = time.monotonic()
+            if now - shown["at"] < PROGRESS_EVERY and inputs < total:
+                return
+            seconds = max(now - started, 1e-9)
+            rates = f"{inputs / seconds:.1f} files/s, {tally.lines / seconds:,.0f} lines/s"
+            bar.update(inputs - int(shown["inputs"]), rates)
+            shown.update(inputs=inputs, at=now)
+
+        yield show
 
 
 def main() -> None:

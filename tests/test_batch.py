@@ -1,0 +1,477 @@
+"""Tests of cleaner.batch (the run engine) and of the batch options of the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from cleaner.batch import (
+    Entry,
+    ErrorEntry,
+    InputDone,
+    Position,
+    Tally,
+    batches,
+    clean_bag,
+    clean_iter,
+    error_entry,
+    read_inputs,
+    tally_from_dict,
+    tally_to_dict,
+)
+from cleaner.cli import cleaner
+from cleaner.errors import InputError
+from cleaner.label import default_model_path
+from cleaner.pipeline import clean_documents
+from cleaner.types import Document, Label
+from cleaner.write import JsonlWriter
+
+ROOT = Path(__file__).resolve().parent.parent
+DUMPS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "fixtures" / "dumps").glob("*.txt"))
+HTML = str((ROOT / "fixtures" / "html" / "harbour-ferry.html").relative_to(ROOT))
+requires_model = pytest.mark.skipif(
+    not default_model_path().exists(), reason="shipped model not built yet (`make train`)"
+)
+
+
+@pytest.fixture(autouse=True)
+def in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from the repository root, so the fixture paths are given as a user would."""
+    monkeypatch.chdir(ROOT)
+
+
+def invoke(*args: str, stdin: bytes | None = None) -> Result:
+    """Run `cleaner ARGS...`; exceptions other than SystemExit propagate (a traceback is a bug)."""
+    return CliRunner(catch_exceptions=False).invoke(cleaner, list(args), input=stdin)
+
+
+def rows(text: str) -> list[dict[str, Any]]:
+    """The objects of a JSON Lines text."""
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def documents() -> list[Document]:
+    """The seed dumps as documents."""
+    return [Document(path, Path(path).read_text(encoding="utf-8")) for path in DUMPS]
+
+
+def shards(folder: Path, stem: str) -> list[Path]:
+    """The shard files `stem-NNNNN.jsonl` in a folder, in order."""
+    return sorted(folder.glob(f"{stem}-[0-9][0-9][0-9][0-9][0-9].jsonl"))
+
+
+# --- the engine ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 10], ids=["one", "two", "three", "all"])
+def test_batches_count_only_documents(size: int) -> None:
+    items = [1, None, 2, 3, None, None, 4, 5]
+    out = list(batches(items, size=size, counts=lambda x: x is not None))
+    assert [x for batch in out for x in batch] == items
+    assert all(sum(x is not None for x in batch) <= size for batch in out)
+    assert all(sum(x is not None for x in batch) == size for batch in out[:-1])
+
+
+def test_read_inputs_stream_and_resume_point(tmp_path: Path) -> None:
+    good = tmp_path / "a.txt"
+    good.write_text("One line.\n", encoding="utf-8")
+    missing = str(tmp_path / "missing.txt")
+    stream = list(read_inputs([str(good), missing, str(good)]))
+    assert [type(e).__name__ for e in stream] == [
+        "Entry", "InputDone", "Entry", "InputDone", "Entry", "InputDone",
+    ]  # fmt: skip
+    assert isinstance(stream[2], Entry)
+    assert isinstance(stream[2].value, InputError)
+    assert stream[3] == InputDone(1, "", 0, 1)  # no file: the error names the path
+    assert error_entry(stream[2].value) == ErrorEntry(missing, "no such file or directory")
+    # From input 2 on: earlier inputs are not even looked at.
+    later = list(read_inputs([str(good), missing, str(good)], start=Position(2, 0, 0)))
+    assert later == stream[4:]
+
+
+def test_error_entry_splits_path_and_reason() -> None:
+    assert error_entry(InputError("a.txt: no such file"), path="a.txt") == ErrorEntry(
+        "a.txt", "no such file"
+    )
+    assert error_entry(InputError("d/x: loop"), path="") == ErrorEntry("d/x", "loop")
+    assert error_entry(InputError("odd"), path="p") == ErrorEntry("p", "odd")
+
+
+def test_tally_round_trips() -> None:
+    tally = Tally(3, 4, 50, 6, {Label.TEASER: 2, Label.COMMENT: 1}, (ErrorEntry("x", "bad"),))
+    assert tally_from_dict(json.loads(json.dumps(tally_to_dict(tally)))) == tally
+
+
+@requires_model
+def test_clean_iter_streams_in_order() -> None:
+    docs = documents() * 2
+    expected = clean_documents(docs)
+    assert list(clean_iter(iter(docs), batch_size=3)) == expected
+    # A generator in, a generator out: nothing is cleaned before it is asked for.
+    seen: list[str] = []
+
+    def source() -> Iterator[Document]:
+        for doc in docs:
+            seen.append(doc.source)
+            yield doc
+
+    first = next(clean_iter(source(), batch_size=2))
+    assert first == expected[0]
+    assert len(seen) == 2
+
+
+@requires_model
+def test_clean_iter_two_jobs_equal_one() -> None:
+    docs = documents() * 2
+    assert list(clean_iter(docs, batch_size=2, jobs=2)) == list(clean_iter(docs, batch_size=2))
+
+
+@requires_model
+def test_clean_bag_gives_record_dicts() -> None:
+    import dask.bag as db
+
+    from cleaner.write import record_to_dict
+
+    docs = documents()
+    bag = db.from_sequence(docs, npartitions=2)  # type: ignore[no-untyped-call]
+    records = clean_bag(bag, batch_size=2).compute(scheduler="synchronous")
+    assert records == [record_to_dict(r) for c in clean_documents(docs) for r in c.records]
+
+
+# --- parallel runs: identical output ------------------------------------------------------------
+
+
+@requires_model
+def test_jobs_two_is_byte_identical() -> None:
+    inputs = [*DUMPS, HTML, "missing.txt", *DUMPS]
+    one = invoke("split", "--batch-size", "2", *inputs)
+    two = invoke("split", "--batch-size", "2", "--jobs", "2", *inputs)
+    assert one.stdout == two.stdout
+    assert one.stdout
+    assert one.stderr == two.stderr
+    assert two.exit_code == 1  # the missing file, reported among the others
+
+
+@requires_model
+def test_dask_backend_is_byte_identical() -> None:
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        dask = invoke(
+            "split", "-q", "--batch-size", "2", "--backend", "dask",
+            "--scheduler", cluster.scheduler_address, *DUMPS,
+        )  # fmt: skip
+    assert dask.exit_code == 0, dask.output
+    assert dask.stdout == invoke("split", "-q", *DUMPS).stdout
+
+
+def test_unreachable_scheduler(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("cleaner.cli.DASK_TIMEOUT", "1s")
+    result = invoke("split", "--backend", "dask", "--scheduler", "tcp://127.0.0.1:9", DUMPS[0])
+    assert result.exit_code == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: cannot reach the Dask scheduler at tcp://127.0.0.1:9")
+
+
+# --- formats ------------------------------------------------------------------------------------
+
+
+@requires_model
+@pytest.mark.parametrize("kind", ["split", "label"])
+def test_parquet_reads_back_as_the_jsonl(tmp_path: Path, kind: str) -> None:
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "out.parquet"
+    assert invoke(kind, "-q", "--format", "parquet", "-o", str(out), *DUMPS).exit_code == 0
+    assert pq.read_table(out).to_pylist() == rows(invoke(kind, "-q", *DUMPS).stdout)
+
+
+@requires_model
+def test_shards_concatenate_to_the_whole(tmp_path: Path) -> None:
+    whole_dropped = tmp_path / "dropped.jsonl"
+    whole = invoke("split", "-q", "--dropped", str(whole_dropped), *DUMPS, *DUMPS).stdout
+    result = invoke(
+        "split", "-q", "--shard-size", "3", "-o", str(tmp_path / "out.jsonl"),
+        "--dropped", str(tmp_path / "drop.jsonl"), *DUMPS, *DUMPS,
+    )  # fmt: skip
+    assert result.exit_code == 0
+    parts = shards(tmp_path, "out")
+    sizes = [len(p.read_text(encoding="utf-8").splitlines()) for p in parts]
+    assert sizes[:-1] == [3] * (len(parts) - 1)
+    assert 1 <= sizes[-1] <= 3
+    assert "".join(p.read_text(encoding="utf-8") for p in parts) == whole
+    dropped = "".join(p.read_text(encoding="utf-8") for p in shards(tmp_path, "drop"))
+    assert dropped == whole_dropped.read_text(encoding="utf-8")
+
+
+@requires_model
+def test_txt_files_stay_inside_out_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Sources (and so record ids) with "..", an absolute path and duplicates.
+    work = tmp_path / "work"
+    work.mkdir()
+    dump = ROOT / DUMPS[0]
+    (tmp_path / "up.txt").write_bytes(dump.read_bytes())
+    monkeypatch.chdir(work)
+    out = tmp_path / "work" / "out"
+    result = invoke("split", "-q", "--format", "txt", "--out-dir", "out",
+                    "../up.txt", str(dump), str(dump))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    records = rows(invoke("split", "-q", "../up.txt", str(dump), str(dump)).stdout)
+    files = sorted(p for p in out.iterdir() if not p.name.startswith("."))
+    assert len(files) == len(records)
+    assert all(p.resolve().parent == out.resolve() for p in files)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["up.txt", "work"]
+    texts = sorted(p.read_text(encoding="utf-8") for p in files)
+    assert texts == sorted(f"{r['title']}\n\n{r['text']}\n" if r["title"] else f"{r['text']}\n"
+                           for r in records)  # fmt: skip
+    assert any(p.name.endswith("~2.txt") for p in files)  # the duplicate input
+    assert not (out / ".cleaner-staging").exists()
+
+
+@requires_model
+def test_out_dir_not_empty_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "someone-elses.txt").write_text("x", encoding="utf-8")
+    result = invoke("split", "--format", "txt", "--out-dir", str(tmp_path), DUMPS[0])
+    assert result.exit_code == 1
+    [line] = result.stderr.splitlines()
+    assert line == f"error: {tmp_path}: output directory is not empty; use an empty one"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["someone-elses.txt"]
+
+
+@requires_model
+def test_out_dir_that_is_a_file(tmp_path: Path) -> None:
+    file = tmp_path / "file"
+    file.write_text("x", encoding="utf-8")
+    result = invoke("split", "--format", "txt", "--out-dir", str(file), DUMPS[0])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {file}: cannot use as output directory")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "parquet"], "--format parquet needs -o FILE"),
+        (["--shard-size", "2"], "--shard-size needs -o FILE"),
+        (["--format", "txt"], "--format txt writes to --out-dir DIR"),
+        (["--format", "txt", "--out-dir", "d", "-o", "x"], "--format txt writes to --out-dir"),
+        (["--out-dir", "d"], "--out-dir is for --format txt"),
+        (["--resume", "-o", "x.jsonl"], "--resume needs output in parts"),
+        (["--resume", "--shard-size", "2", "-o", "x.jsonl", "--dropped", "d.jsonl"], None),
+        (["--scheduler", "tcp://x:1"], "--backend dask and --scheduler ADDRESS go together"),
+        (["--backend", "dask"], "--backend dask and --scheduler ADDRESS go together"),
+        (["--summary", "-"], "--summary"),
+        (["--jobs", "-2"], "--jobs"),
+    ],
+    ids=["parquet-stdout", "shards-stdout", "txt-no-dir", "txt-and-o", "dir-not-txt",
+         "resume-one-file", "resume-ok", "scheduler-alone", "dask-alone", "summary-stdout",
+         "bad-jobs"],
+)  # fmt: skip
+def test_option_errors(args: list[str], message: str | None, tmp_path: Path) -> None:
+    result = invoke("split", *args, str(tmp_path / "missing.txt"))
+    if message is None:  # accepted; the missing input is the only error
+        assert result.exit_code == 1
+        assert "no such file" in result.stderr
+        return
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "txt", "--out-dir", "d"], "--format txt is for split only"),
+        (["--resume", "--shard-size", "2", "-o", "x.jsonl", "-"], "--resume cannot skip"),
+    ],
+    ids=["label-txt", "resume-stdin"],
+)
+def test_label_option_errors(args: list[str], message: str) -> None:
+    result = invoke("label", *args, DUMPS[0])
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+# --- summary and progress -----------------------------------------------------------------------
+
+
+@requires_model
+def test_summary_file_with_errors(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.json"
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"\x00\x01")
+    result = invoke("split", "--summary", str(summary), DUMPS[0], str(binary), DUMPS[1])
+    assert result.exit_code == 1
+    obj = json.loads(summary.read_text(encoding="utf-8"))
+    records = rows(result.stdout)
+    assert obj["files"] == 2
+    assert obj["documents"] == 2
+    assert obj["records"] == len(records)
+    assert set(obj["dropped"]) == {"teaser", "comment", "boilerplate"}
+    assert [e["path"] for e in obj["errors"]] == [str(binary)]
+    assert "binary" in obj["errors"][0]["reason"]
+    # The summary line says the same.
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("cleaner: 2 files, 2 documents, ")
+    assert last.endswith(", 1 errors")
+
+
+@requires_model
+def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = invoke("split", DUMPS[0], DUMPS[1])
+    assert len(plain.stderr.splitlines()) == 1  # the summary line only
+    monkeypatch.setattr("cleaner.cli.stderr_is_terminal", lambda: True)
+    monkeypatch.setattr("click._termui_impl.isatty", lambda _stream: True)
+    shown = invoke("split", DUMPS[0], DUMPS[1])
+    assert "files/s" in shown.stderr
+    assert "lines/s" in shown.stderr
+    assert "2/2" in shown.stderr
+    assert shown.stdout == plain.stdout
+    assert invoke("split", "--quiet", DUMPS[0]).stderr == ""
+
+
+# --- crash and resume ---------------------------------------------------------------------------
+
+
+class CrashError(Exception):
+    """Stands for the process dying in the middle of a run."""
+
+
+@requires_model
+def test_resume_after_a_crash_gives_the_same_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inputs = [*DUMPS, *DUMPS]
+    args = ["split", "-q", "--shard-size", "2", "--batch-size", "2"]
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    assert invoke(*args, "-o", str(whole / "out.jsonl"), *inputs).exit_code == 0
+
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    commit = JsonlWriter.commit
+
+    def crash_on_third_shard(self: JsonlWriter) -> None:
+        if self.file is not None and self.file.target.name == "out-00002.jsonl":
+            raise CrashError
+        commit(self)
+
+    monkeypatch.setattr(JsonlWriter, "commit", crash_on_third_shard)
+    with pytest.raises(CrashError):
+        invoke(*args, "-o", str(crashed / "out.jsonl"), *inputs)
+    monkeypatch.setattr(JsonlWriter, "commit", commit)
+    # Two complete shards and the manifest; nothing partial, not even a temporary file.
+    assert sorted(p.name for p in crashed.iterdir()) == [
+        "out-00000.jsonl", "out-00001.jsonl", "out-manifest.json",
+    ]  # fmt: skip
+    manifest = json.loads((crashed / "out-manifest.json").read_text(encoding="utf-8"))
+    assert manifest["parts"] == 2
+    assert not manifest["complete"]
+
+    cleaned: list[str] = []
+    real = clean_documents
+
+    def counting(docs: list[Document], **kwargs: Any) -> Any:
+        cleaned.extend(doc.source for doc in docs)
+        return real(docs, **kwargs)
+
+    monkeypatch.setattr("cleaner.pipeline.clean_documents", counting)
+    resumed = invoke(*args, "-o", str(crashed / "out.jsonl"), "--resume", *inputs)
+    assert resumed.exit_code == 0
+    # The inputs of the complete shards were skipped, not cleaned again.
+    assert 0 < len(cleaned) < len(inputs)
+    for mine, theirs in zip(shards(crashed, "out"), shards(whole, "out"), strict=True):
+        assert mine.read_bytes() == theirs.read_bytes()
+    final = json.loads((crashed / "out-manifest.json").read_text(encoding="utf-8"))
+    assert final["complete"]
+    assert final["tally"] == json.loads(
+        (whole / "out-manifest.json").read_text(encoding="utf-8")
+    )["tally"]
+    # Resuming a complete run cleans nothing and changes nothing.
+    cleaned.clear()
+    again = invoke(*args, "-o", str(crashed / "out.jsonl"), "--resume", *inputs)
+    assert again.exit_code == 0
+    assert cleaned == []
+
+
+@requires_model
+def test_resume_txt_after_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    inputs = [*DUMPS, *DUMPS]
+    args = ["split", "-q", "--format", "txt", "--shard-size", "3", "--batch-size", "2"]
+    whole, crashed = tmp_path / "whole", tmp_path / "crashed"
+    assert invoke(*args, "--out-dir", str(whole), *inputs).exit_code == 0
+
+    from cleaner.write import TxtWriter
+
+    commit = TxtWriter.commit
+
+    def crash_mid_move(self: TxtWriter) -> None:
+        if self.part == 2:
+            # Die after moving one file of the part in: the rollback must take it out again.
+            self.names = self.names[:1]
+            commit(self)
+            raise CrashError
+        commit(self)
+
+    monkeypatch.setattr(TxtWriter, "commit", crash_mid_move)
+    with pytest.raises(CrashError):
+        invoke(*args, "--out-dir", str(crashed), *inputs)
+    monkeypatch.setattr(TxtWriter, "commit", commit)
+    # Without --resume the directory is refused; with it the run completes.
+    assert invoke(*args, "--out-dir", str(crashed), *inputs).exit_code == 1
+    assert invoke(*args, "--out-dir", str(crashed), "--resume", *inputs).exit_code == 0
+
+    def contents(folder: Path) -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in folder.iterdir() if not p.name.startswith(".")}
+
+    assert contents(crashed) == contents(whole)
+    assert len(contents(whole)) == len(rows(invoke("split", "-q", *inputs).stdout))
+
+
+@requires_model
+def test_resume_refuses_another_job(tmp_path: Path) -> None:
+    out = str(tmp_path / "out.jsonl")
+    assert invoke("split", "-q", "--shard-size", "2", "-o", out, *DUMPS).exit_code == 0
+    result = invoke("split", "-q", "--shard-size", "2", "-o", out, "--resume", *DUMPS[:2])
+    assert result.exit_code == 1
+    assert "cannot resume, that run had other inputs or options" in result.stderr
+
+
+@requires_model
+def test_killed_process_leaves_only_complete_shards(tmp_path: Path) -> None:
+    inputs = DUMPS * 8
+    args = ["split", "-q", "--shard-size", "1", "--batch-size", "1"]
+    out = tmp_path / "out.jsonl"
+    manifest = tmp_path / "out-manifest.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cleaner", *args, "-o", str(out), *inputs],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if manifest.exists() and json.loads(manifest.read_text("utf-8"))["parts"] >= 3:
+                break
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    # Every shard with a final name parses whole; only hidden temporary files may be partial.
+    for part in shards(tmp_path, "out"):
+        assert all(json.loads(line) for line in part.read_text("utf-8").splitlines())
+    assert all(p.name.startswith(".") or p.name.startswith("out-") for p in tmp_path.iterdir())
+    resumed = invoke(*args, "-o", str(out), "--resume", *inputs)
+    assert resumed.exit_code == 0
+    whole = invoke("split", "-q", *inputs).stdout
+    assert "".join(p.read_text("utf-8") for p in shards(tmp_path, "out")) == whole
