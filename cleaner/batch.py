@@ -20,7 +20,7 @@ import importlib
 import json
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, Literal, TypeAlias, TypeVar, cast
@@ -367,39 +367,33 @@ def error_entry(err: InputError, *, path: str = "") -> ErrorEntry:
     return ErrorEntry(path, message)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Tally:
-    """What a run has done so far, for the summary."""
+    """What a run has done so far, for the summary (mutable: it is counted up as the run goes)."""
 
     files: int = 0
     documents: int = 0
     lines: int = 0
     records: int = 0
     dropped: dict[Label, int] = field(default_factory=dict)
-    errors: tuple[ErrorEntry, ...] = ()
+    errors: list[ErrorEntry] = field(default_factory=list)
 
-    def add(self, cleaned: Cleaned) -> Tally:
-        """This tally with one more cleaned document counted."""
-        dropped = dict(self.dropped)
+    def add(self, cleaned: Cleaned) -> None:
+        """Count one more cleaned document."""
         for line in cleaned.dropped:
             if line.label is not None:
-                dropped[line.label] = dropped.get(line.label, 0) + 1
-        return replace(
-            self,
-            documents=self.documents + 1,
-            lines=self.lines + len(cleaned.lines),
-            records=self.records + len(cleaned.records),
-            dropped=dropped,
-        )
+                self.dropped[line.label] = self.dropped.get(line.label, 0) + 1
+        self.documents += 1
+        self.lines += len(cleaned.lines)
+        self.records += len(cleaned.records)
 
-    def failed(self, error: ErrorEntry) -> Tally:
-        """This tally with one more input or record that could not be cleaned."""
-        return replace(self, errors=(*self.errors, error))
+    def fail(self, error: ErrorEntry) -> None:
+        """Count one more input or record that could not be cleaned."""
+        self.errors.append(error)
 
-    def input_done(self, done: InputDone) -> Tally:
-        """This tally with one more file counted, unless nothing of it could be read."""
-        read = done.documents > 0 or done.errors == 0
-        return replace(self, files=self.files + read)
+    def input_done(self, done: InputDone) -> None:
+        """Count one more file, unless nothing of it could be read."""
+        self.files += done.documents > 0 or done.errors == 0
 
 
 def summary_line(tally: Tally) -> str:
@@ -428,7 +422,7 @@ def tally_to_dict(tally: Tally) -> dict[str, Any]:
 def tally_from_dict(obj: dict[str, Any]) -> Tally:
     """The tally of a summary object, as `tally_to_dict` wrote it."""
     dropped = {Label(k): int(v) for k, v in obj["dropped"].items() if int(v)}
-    errors = tuple(ErrorEntry(str(e["path"]), str(e["reason"])) for e in obj["errors"])
+    errors = [ErrorEntry(str(e["path"]), str(e["reason"])) for e in obj["errors"]]
     return Tally(
         int(obj["files"]), int(obj["documents"]), int(obj["lines"]), int(obj["records"]),
         dropped, errors,
@@ -695,14 +689,14 @@ def run(job: Job, *, hooks: Hooks = Hooks()) -> Tally:
     try:
         for entry, result in clean_tagged(tagged, settings=job.clean):
             if isinstance(entry, InputDone):
-                tally = tally.input_done(entry)
+                tally.input_done(entry)
                 inputs += 1
             elif isinstance(result, InputError) or isinstance(entry.value, InputError):
                 err = result if isinstance(result, InputError) else entry.value
                 assert isinstance(err, InputError)
                 error = error_entry(err, path=entry.path)
                 hooks.error(error)
-                tally = tally.failed(error)
+                tally.fail(error)
             elif result is not None:
                 skip = start.skip if (entry.input, entry.item) == (start.input, start.item) else 0
                 for n, row in enumerate(output_rows(spec.kind, result)):
@@ -713,7 +707,7 @@ def run(job: Job, *, hooks: Hooks = Hooks()) -> Tally:
                     parts.write(row)
                 for row in dropped_rows(result):
                     parts.write_dropped(row)
-                tally = tally.add(result)
+                tally.add(result)
             hooks.progress(tally, inputs)
         if tally.files == 0 and state is None:
             # Nothing could be read: keep what the outputs held (a mistyped glob must not empty

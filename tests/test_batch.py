@@ -108,7 +108,7 @@ def test_error_entry_splits_path_and_reason() -> None:
 
 
 def test_tally_round_trips() -> None:
-    tally = Tally(3, 4, 50, 6, {Label.TEASER: 2, Label.COMMENT: 1}, (ErrorEntry("x", "bad"),))
+    tally = Tally(3, 4, 50, 6, {Label.TEASER: 2, Label.COMMENT: 1}, [ErrorEntry("x", "bad")])
     assert tally_from_dict(json.loads(json.dumps(tally_to_dict(tally)))) == tally
 
 
