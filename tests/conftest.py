@@ -1,0 +1,31 @@
+"""Hypothesis profiles: small and fast by default, at scale in CI (HYPOTHESIS_PROFILE=ci).
+
+A test that sets its own max_examples keeps it; every other property runs as many examples as
+the profile says. `.ci/run` selects "ci"; `fuzz` is the long run over random bytes when atheris
+is not at hand (`HYPOTHESIS_PROFILE=fuzz pytest tests/test_fuzz.py`).
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+# Local runs share two cores with other work: a quick look, not a search.
+DEV_EXAMPLES = 30
+# Issue 5's bar: at least 500 examples per property in CI.
+CI_EXAMPLES = 500
+FUZZ_EXAMPLES = 20_000
+# The pipeline's first call loads the model (about a second); examples are otherwise fast but
+# uneven (a 20,000-character word takes longer than "a"), so no per-example deadline.
+SLOW_OK = [HealthCheck.too_slow]
+
+settings.register_profile("dev", max_examples=DEV_EXAMPLES, deadline=None)
+settings.register_profile(
+    "ci", max_examples=CI_EXAMPLES, deadline=None, suppress_health_check=SLOW_OK, print_blob=True
+)
+settings.register_profile(
+    "fuzz", max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=SLOW_OK,
+    print_blob=True,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
