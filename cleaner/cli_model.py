@@ -7,10 +7,16 @@ library function; heavy imports happen inside the commands, so `cleaner --help` 
 
 from __future__ import annotations
 
+import sys
+import time
+from pathlib import Path
+
 import click
 
+from cleaner.annotated import HOLDOUT_PERCENT
 from cleaner.cli import CliError, cleaner
 from cleaner.errors import CleanerError
+from cleaner.train import DEFAULT_SEED, FIXTURE_WEIGHT, FOLDS
 
 FORMAT_CHOICE = click.Choice(["jsonl", "text"])
 
@@ -37,3 +43,98 @@ def convert(source: str, output: str, fmt: str | None) -> None:
                    f"to {output} ({fmt})", err=True)
     except CleanerError as err:
         raise CliError(str(err)) from None
+
+
+class Progress:
+    """Training progress on stderr: a bar that redraws in place on a terminal, else silence."""
+
+    WIDTH = 24
+
+    def __init__(self, total: int, *, enabled: bool) -> None:
+        self.total = max(total, 1)
+        self.done = 0
+        self.enabled = enabled
+        self.started = time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        """Advance one step and show the step's message."""
+        self.done = min(self.done + 1, self.total)
+        if not self.enabled:
+            return
+        filled = self.WIDTH * self.done // self.total
+        elapsed = int(time.monotonic() - self.started)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        # \r and erase-line: the bar stays on one line and redraws itself (written as is:
+        # click.echo would strip the escape code from a stream it does not take for a terminal).
+        sys.stderr.write(f"\r\x1b[K[{bar}] {self.done}/{self.total} "
+                         f"{elapsed // 60}:{elapsed % 60:02d} {message}")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        """End the bar's line."""
+        if self.enabled and self.done:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def stderr_is_tty() -> bool:
+    """Whether standard error is a terminal (progress bars are for people, not log files)."""
+    return sys.stderr.isatty()
+
+
+@cleaner.command()
+@click.argument("data", nargs=-1, required=True, type=click.Path(dir_okay=False),
+                metavar="DATA...")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), metavar="MODEL",
+              help="The model file to write; its model card goes beside it as MODEL with .json.")
+@click.option("--seed", default=DEFAULT_SEED, show_default=True, type=int,
+              help="Random seed: the same data and seed give the same model and scores.")
+@click.option("--holdout/--no-holdout", default=False, show_default=True,
+              help=f"Hold out {HOLDOUT_PERCENT}% of the page groups of the first DATA file "
+                   "(never trained on; score them with `cleaner eval --held-out`).")
+@click.option("--folds", default=FOLDS, show_default=True, type=click.IntRange(min=2),
+              help="Cross-validation folds (grouped by page) for the model card's scores.")
+@click.option("--extra-weight", default=FIXTURE_WEIGHT, show_default=True,
+              type=click.FloatRange(min=0, min_open=True),
+              help="Weight of each line of the DATA files after the first.")
+@click.option("--licence", metavar="TEXT",
+              help="The licence of your training data, recorded in the model card.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary line.")
+def train(
+    data: tuple[str, ...],
+    output: str,
+    seed: int,
+    holdout: bool,
+    folds: int,
+    extra_weight: float,
+    licence: str | None,
+    quiet: bool,
+) -> None:
+    """Train a model on annotated dumps and write it with its model card.
+
+    DATA are annotated files, JSON Lines (docs/LABELS.md) or the text annotation format (see
+    `cleaner convert`). The first is the base data; each line of the files after it weighs
+    --extra-weight, so your own dumps can count more than a large corpus they are added to.
+    Every label must occur in the data.
+
+    The model card (MODEL with .json) records the data's hashes and sizes, the seed, the
+    library versions, the labels, and cross-validated per-label precision/recall/F1 and the
+    confusion matrix (folds grouped by page, never by line). A progress bar goes to stderr
+    on a terminal. On an error nothing is written and an older MODEL stays as it was.
+    """
+    from cleaner.train import progress_steps, summary
+    from cleaner.train import train as train_model
+
+    progress = Progress(progress_steps(folds), enabled=not quiet and stderr_is_tty())
+    try:
+        card = train_model(
+            Path(data[0]), [Path(p) for p in data[1:]], Path(output), seed=seed,
+            holdout=holdout, folds=folds, extra_weight=extra_weight, licence=licence,
+            log=progress,
+        )
+    except CleanerError as err:
+        progress.close()
+        raise CliError(str(err)) from None
+    progress.close()
+    if not quiet:
+        click.echo(summary(card, Path(output)), err=True)

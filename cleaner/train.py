@@ -1,6 +1,7 @@
 """Train the line labeller (and the segmenter's boundary model) from annotated dumps.
 
-Run as `python -m cleaner.train --corpus train.jsonl --fixtures DIR -o models/cleaner.joblib`.
+Run as `cleaner train CORPUS [EXTRA...] -o MODEL` (or `python -m cleaner.train --corpus CORPUS
+--fixtures EXTRA... -o MODEL`); `make train` builds the shipped model that way.
 Seeded and deterministic: the same data and seed give the same model card scores.
 """
 
@@ -10,10 +11,11 @@ import argparse
 import hashlib
 import platform
 import sys
+import tempfile
 import time
 import warnings
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,11 +24,18 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cleaner import __version__
-from cleaner.annotated import HOLDOUT_PERCENT, held_out, page_ids, read_dumps
+from cleaner.annotated import (
+    HOLDOUT_PERCENT,
+    annotated_format,
+    held_out,
+    page_ids,
+    read_annotated,
+)
 from cleaner.augment import synthetic_dumps
-from cleaner.errors import CleanerError
+from cleaner.errors import CleanerError, DataError, ModelError
 from cleaner.features import DENSE_NAMES, HASH_FEATURES, vocabulary
 from cleaner.label import (
+    card_path,
     context_matrix,
     line_inputs,
     save_model,
@@ -48,11 +57,14 @@ SYNTHETIC_SHARE = 0.3
 STAGE2_ITERATIONS = 60
 STAGE2_LEAVES = 31
 
-CORPUS_LICENCES = (
-    "L3S-GN1 derived dumps: research use only (Kohlschuetter et al., WSDM 2010); "
-    "Dragnet-derived dumps: AGPLv3 (seomoz/dragnet_data); "
-    "see ../shared/corpus/README.md"
-)
+# Licences of the corpus's sources, by the prefix of their page ids.
+CORPUS_SOURCE_LICENCES = {
+    "l3s": "L3S-GN1 derived dumps: research use only (Kohlschuetter et al., WSDM 2010)",
+    "dragnet": "Dragnet-derived dumps: AGPLv3 (seomoz/dragnet_data)",
+}
+CORPUS_README = "see ../shared/corpus/README.md"
+CORPUS_LICENCES = "; ".join([*CORPUS_SOURCE_LICENCES.values(), CORPUS_README])
+UNKNOWN_LICENCE = "not recorded (give the training data's licence with `cleaner train --licence`)"
 
 
 def file_sha256(path: Path) -> str:
@@ -186,25 +198,117 @@ def label_report(y: NDArray[np.int64], pred: NDArray[np.int64]) -> dict[str, Any
     }
 
 
+@dataclass(frozen=True)
+class TrainingFile:
+    """One annotated file read for training: what trains, what is held out, at what weight."""
+
+    path: Path
+    format: str
+    weight: float
+    train: tuple[AnnotatedDump, ...]  # dumps with lines, not held out
+    held: tuple[AnnotatedDump, ...]
+
+
+def training_files(
+    corpus: Path | None, fixtures: Sequence[Path], *, holdout: bool = True,
+    extra_weight: float = FIXTURE_WEIGHT,
+) -> list[TrainingFile]:
+    """Read the training files: the base corpus (weight 1, held out from) and the extra files."""
+    files: list[TrainingFile] = []
+    inputs = [(corpus, True)] if corpus is not None else []
+    for path, is_base in [*inputs, *((p, False) for p in fixtures)]:
+        dumps = list(read_annotated(path))
+        # Only the base corpus is held out from: extra files (ours, or a user's own) all train.
+        side = held_out(dumps) if holdout and is_base else [False] * len(dumps)
+        files.append(TrainingFile(
+            path=path, format=annotated_format(path), weight=1.0 if is_base else extra_weight,
+            train=tuple(d for d, out in zip(dumps, side, strict=True) if not out and d.lines),
+            held=tuple(d for d, out in zip(dumps, side, strict=True) if out),
+        ))
+    return files
+
+
 def load_training(
-    corpus: Path | None, fixtures: Sequence[Path], *, holdout: bool = True
+    corpus: Path | None, fixtures: Sequence[Path], *, holdout: bool = True,
+    extra_weight: float = FIXTURE_WEIGHT,
 ) -> tuple[list[AnnotatedDump], list[float], list[AnnotatedDump]]:
     """Training dumps with their weights, and the held-out corpus dumps."""
-    train: list[AnnotatedDump] = []
-    weights: list[float] = []
-    held: list[AnnotatedDump] = []
-    if corpus is not None:
-        dumps = list(read_dumps(corpus))
-        for dump, out in zip(dumps, held_out(dumps) if holdout else [False] * len(dumps),
-                             strict=True):
-            (held if out else train).append(dump)
-        weights = [1.0] * len(train)
-    for path in fixtures:
-        extra = list(read_dumps(path))
-        train.extend(extra)
-        weights.extend([FIXTURE_WEIGHT] * len(extra))
-    return [d for d in train if d.lines], [w for d, w in zip(train, weights, strict=True)
-                                           if d.lines], held
+    files = training_files(corpus, fixtures, holdout=holdout, extra_weight=extra_weight)
+    train = [d for f in files for d in f.train]
+    weights = [f.weight for f in files for _ in f.train]
+    return train, weights, [d for f in files for d in f.held]
+
+
+def file_entry(file: TrainingFile) -> dict[str, Any]:
+    """The model card's record of one training file: path, SHA-256, size and what it held."""
+    return {"path": str(file.path), "sha256": file_sha256(file.path),
+            "bytes": file.path.stat().st_size, "format": file.format,
+            "dumps": len(file.train), "lines": sum(len(d.lines) for d in file.train),
+            "held_out_dumps": len(file.held), "weight": file.weight}
+
+
+def data_licences(dumps: Sequence[AnnotatedDump], *, licence: str | None = None) -> str:
+    """The licences that bind a model trained on these dumps (the corpus's, known by page id)."""
+    sources = {page.split("-")[0] for dump in dumps for page in page_ids(dump.id)}
+    parts = [text for source, text in CORPUS_SOURCE_LICENCES.items() if source in sources]
+    if parts:
+        parts.append(CORPUS_README)
+    if licence:
+        parts.append(licence)
+    return "; ".join(parts) or UNKNOWN_LICENCE
+
+
+def progress_steps(folds: int = FOLDS) -> int:
+    """How many progress messages a training run logs (for a progress bar's length)."""
+    # reading, data summary, stage-1 design, each stage-1 and stage-2 fold, boundary, saving
+    return 2 * folds + 5
+
+
+def check_data(dumps: Sequence[AnnotatedDump], *, folds: int) -> None:
+    """Refuse data the model cannot be trained on, before minutes are spent on it."""
+    if not dumps:
+        raise DataError("no training dumps with lines")
+    present = {line.label for dump in dumps for line in dump.lines}
+    missing = [label.value for label in LABELS if label not in present]
+    if missing:
+        # The estimators must see every label: the model's columns are the six labels.
+        raise DataError(f"the training data has no {', '.join(missing)} lines; every label "
+                        "needs examples (add them, or train on the corpus as well)")
+    groups = len(set(dump_groups(dumps)))
+    if groups < folds:
+        raise DataError(f"{folds}-fold cross-validation needs at least {folds} page groups "
+                        f"(dumps with different ids), the data has {groups}")
+
+
+def check_output(output: Path, data: Sequence[Path]) -> None:
+    """Refuse a model path that cannot be written, or whose card would overwrite something."""
+    card = card_path(output)
+    if card == output:
+        raise ModelError(f"{output}: a model file cannot end in .json (that is its card's name)")
+    if output.is_dir():
+        raise ModelError(f"{output}: is a directory")
+    inputs = {p.resolve() for p in data}
+    for target in (output, card):
+        if target.resolve() in inputs:
+            raise ModelError(f"{target}: is a training file; choose another model path")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=output.parent):
+            pass
+    except OSError as err:
+        raise ModelError(f"{output}: cannot write the model there ({err.strerror})") from None
+
+
+def _save(estimators: dict[str, Any], card: dict[str, Any], output: Path) -> None:
+    """save_model, leaving no temporary file behind if it fails or is interrupted."""
+    try:
+        save_model(estimators, card, output)
+    except BaseException as err:
+        for target in (output, card_path(output)):
+            target.with_name(target.name + ".tmp").unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            raise ModelError(f"{output}: cannot write the model ({err.strerror})") from None
+        raise
 
 
 def train(
@@ -214,32 +318,48 @@ def train(
     *,
     seed: int = DEFAULT_SEED,
     holdout: bool = True,
-    log: Any = None,
+    folds: int = FOLDS,
+    extra_weight: float = FIXTURE_WEIGHT,
+    licence: str | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Train, score by grouped cross-validation, save the model and its card; return the card."""
+    """Train, score by grouped cross-validation, save the model and its card; return the card.
+
+    `corpus` is the base data (with `holdout`, HOLDOUT_PERCENT of its page groups are held
+    out); each line of the `fixtures` files weighs `extra_weight`. Either format is read.
+    """
     import joblib
     import scipy
     import sklearn
+    from sklearn.exceptions import ConvergenceWarning
 
     from cleaner import segment
 
     say = log or (lambda _msg: None)
     started = time.time()
-    dumps, weights, held = load_training(corpus, fixtures, holdout=holdout)
-    if not dumps:
-        raise CleanerError("no training dumps with lines")
+    paths = [*([corpus] if corpus is not None else []), *fixtures]
+    check_output(output, paths)
+    say(f"reading {len(paths)} training files")
+    files = training_files(corpus, fixtures, holdout=holdout, extra_weight=extra_weight)
+    dumps = [d for f in files for d in f.train]
+    weights = [f.weight for f in files for _ in f.train]
+    held = [d for f in files for d in f.held]
+    check_data(dumps, folds=folds)
     synthetic = synthetic_dumps(dumps, count=int(len(dumps) * SYNTHETIC_SHARE), seed=seed)
     say(f"{len(dumps)} training dumps, {sum(len(d.lines) for d in dumps)} lines, "
-        f"{len(synthetic)} synthetic joins")
-    estimators, cv = fit_labeller([*dumps, *synthetic], [*weights, *[1.0] * len(synthetic)],
-                                  seed=seed, log=say, scored=len(dumps))
-    # The segmenter learns on the labels it will see: the labeller's out-of-fold predictions.
-    pool = relabel([*dumps, *synthetic], cv["all_pred"])
-    estimators["boundary"] = segment.fit_boundaries(pool, seed=seed)
-    data: list[dict[str, Any]] = [
-        {"path": str(p), "sha256": file_sha256(p), "bytes": p.stat().st_size}
-        for p in ([corpus] if corpus else []) + list(fixtures)
-    ]
+        f"{len(synthetic)} synthetic joins, {len(held)} held out")
+    with warnings.catch_warnings():
+        # lbfgs stops at STAGE1_ITERATIONS on purpose (see fit_labeller): its warning is noise.
+        # The filter is scoped to the fit, so a library caller's own filters are left alone.
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        estimators, cv = fit_labeller([*dumps, *synthetic],
+                                      [*weights, *[1.0] * len(synthetic)],
+                                      seed=seed, folds=folds, log=say, scored=len(dumps))
+        # The segmenter learns on the labels it will see: the labeller's out-of-fold predictions.
+        say("boundary model")
+        pool = relabel([*dumps, *synthetic], cv["all_pred"])
+        estimators["boundary"] = segment.fit_boundaries(pool, seed=seed)
+    data = [file_entry(f) for f in files]
     card = {
         "name": "cleaner line labeller",
         "cleaner_version": __version__,
@@ -254,31 +374,35 @@ def train(
         "training_data": data,
         "training_data_sha256": hashlib.sha256(
             "".join(d["sha256"] for d in data).encode()).hexdigest(),
-        "licences": CORPUS_LICENCES,
-        "holdout": (f"{HOLDOUT_PERCENT}% of page groups held out by SHA-256 of the smallest page "
-                    "id (cleaner.annotated.held_out); not trained on") if holdout else "none",
+        "licences": data_licences([*dumps, *held], licence=licence),
+        "holdout": (f"{HOLDOUT_PERCENT}% of the page groups of {corpus} held out by SHA-256 of "
+                    "the smallest page id (cleaner.annotated.held_out); not trained on")
+                   if holdout and corpus is not None else "none",
         "dumps": len(dumps),
         "lines": len(cv["y"]),
         "held_out_dumps": len(held),
+        "synthetic_dumps": len(synthetic),
+        "folds": folds,
         "scores": {
-            "cv": (f"{FOLDS}-fold cross-validation grouped by page, scored on real dumps only; "
-                   "synthetic joins reuse training pages, so these run a little high: the "
-                   "held-out numbers of `make bench` are the honest ones"),
+            "cv": (f"{folds}-fold cross-validation grouped by page, scored on real dumps only; "
+                   "synthetic joins reuse training pages, so these run a little high: "
+                   "held-out scores (`cleaner eval --held-out`, `make bench`) are the honest ones"),
             "stage1": label_report(cv["y"], cv["stage1_pred"]),
             "labeller": label_report(cv["y"], cv["pred"]),
         },
         "train_seconds": round(time.time() - started, 1),
     }
-    save_model(estimators, card, output)
+    say(f"saving {output}")
+    _save(estimators, card, output)
     return card
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point of `python -m cleaner.train`."""
+    """Command-line entry point of `python -m cleaner.train` (`cleaner train` is the same)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, help="annotated JSONL corpus")
+    parser.add_argument("--corpus", type=Path, help="annotated corpus (JSONL or text format)")
     parser.add_argument("--fixtures", type=Path, nargs="*", default=[],
-                        help="extra annotated JSONL files (our own fixtures)")
+                        help="extra annotated files (our own fixtures)")
     parser.add_argument("-o", "--output", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--no-holdout", action="store_true", help="train on the whole corpus")
@@ -293,9 +417,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CleanerError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    scores = card["scores"]["labeller"]
-    log(f"saved {args.output}: cv macro-F1 {scores['macro_f1']}, body F1 {scores['body_f1']}")
+    log(summary(card, args.output))
     return 0
+
+
+def summary(card: dict[str, Any], output: Path) -> str:
+    """The one line that ends a training run."""
+    scores = card["scores"]["labeller"]
+    return (f"saved {output}: {card['dumps']} dumps, {card['folds']}-fold cv macro-F1 "
+            f"{scores['macro_f1']}, body F1 {scores['body_f1']}")
 
 
 if __name__ == "__main__":

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
-from cleaner.annotated import read_annotated, read_dumps
+from cleaner.annotated import format_dumps, held_out, read_annotated, read_dumps
 from cleaner.cli import cleaner
+from cleaner.cli_model import Progress
+from cleaner.label import card_path
+from cleaner.train import FIXTURE_WEIGHT
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "annotated"
@@ -19,6 +25,16 @@ TRAIN = FIXTURES / "train.jsonl"
 def invoke(*args: str | Path) -> Result:
     """Run `cleaner ARGS...`; exceptions other than SystemExit propagate (a traceback is a bug)."""
     return CliRunner(catch_exceptions=False).invoke(cleaner, [str(a) for a in args])
+
+
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """One OpenMP/BLAS thread (OpenMP loaded first so that threadpoolctl can reach it)."""
+    import sklearn.ensemble  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
 
 
 def one_error_line(result: Result) -> str:
@@ -71,3 +87,94 @@ def test_convert_errors(tmp_path: Path, content: str, output: str, message: str)
     line = one_error_line(invoke("convert", source, "-o", tmp_path / output))
     assert message in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.txt"]  # no partial output
+
+
+# --- train --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cli_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model trained by `cleaner train` on a text-format base file plus an extra JSONL file."""
+    root = tmp_path_factory.mktemp("cli-train")
+    dumps = list(read_dumps(TRAIN))
+    (root / "base.txt").write_text(format_dumps(dumps[::3], fmt="text"), encoding="utf-8")
+    (root / "extra.jsonl").write_text(format_dumps(dumps[1::6], fmt="jsonl"), encoding="utf-8")
+    model = root / "model" / "m.joblib"
+    with single_thread():
+        result = invoke("train", root / "base.txt", root / "extra.jsonl", "--holdout",
+                        "--folds", "2", "--seed", "7", "--licence", "invented text: MIT",
+                        "-o", model)
+    assert result.exit_code == 0, result.output
+    # Not a terminal: no progress bar, just the summary line.
+    assert result.stdout == ""
+    [summary] = result.stderr.splitlines()
+    assert summary.startswith(f"saved {model}: ")
+    return model
+
+
+def test_train_card_records_both_files(cli_model: Path) -> None:
+    card = json.loads(card_path(cli_model).read_text(encoding="utf-8"))
+    base = list(read_dumps(TRAIN))[::3]
+    held = sum(held_out(base))
+    assert 0 < held < len(base)  # the holdout really holds something out of this base file
+    assert [(d["format"], d["weight"], d["held_out_dumps"]) for d in card["training_data"]] == [
+        ("text", 1.0, held), ("jsonl", FIXTURE_WEIGHT, 0)]
+    assert [d["dumps"] for d in card["training_data"]] == [len(base) - held, 4]
+    assert (card["seed"], card["folds"], card["held_out_dumps"]) == (7, 2, held)
+    assert card["licences"] == "invented text: MIT"
+    assert card["holdout"].startswith("20% of the page groups of ")
+
+
+def test_train_quiet(tmp_path: Path) -> None:
+    model = tmp_path / "m.joblib"
+    (tmp_path / "d.txt").write_text(HANDWRITTEN.read_text(encoding="utf-8"), encoding="utf-8")
+    with single_thread():
+        result = invoke("train", tmp_path / "d.txt", "-o", model, "--folds", "2", "-q")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    assert model.exists()
+    assert card_path(model).exists()
+
+
+@pytest.mark.parametrize(
+    ("files", "output", "message"),
+    [
+        pytest.param({"d.txt": "body | a\nmystery | b\n"}, "m.joblib", "d.txt:2: unknown tag",
+                     id="bad-text-line"),
+        pytest.param({"d.jsonl": '{"lines": [}\n'}, "m.joblib", "d.jsonl:1: invalid JSON",
+                     id="bad-json"),
+        pytest.param({"d.txt": "body | only body\n"}, "m.joblib", "has no headline", id="labels"),
+        pytest.param({"d.txt": HANDWRITTEN.read_text(encoding="utf-8")}, "d.txt/m.joblib",
+                     "cannot write the model there", id="unwritable"),
+        pytest.param({"d.txt": HANDWRITTEN.read_text(encoding="utf-8")}, "m.json",
+                     "cannot end in .json", id="card-name"),
+    ],
+)
+def test_train_errors(tmp_path: Path, files: dict[str, str], output: str, message: str) -> None:
+    for name, content in files.items():
+        (tmp_path / name).write_text(content, encoding="utf-8")
+    (tmp_path / "m.joblib").write_bytes(b"older model")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    line = one_error_line(invoke("train", *(tmp_path / n for n in files), "-o",
+                                 tmp_path / output))
+    assert message in line
+    # Nothing new was written and the older model is as it was.
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert (tmp_path / "m.joblib").read_bytes() == b"older model"
+
+
+def test_progress_bar_redraws_one_line() -> None:
+    runner = CliRunner()
+    with runner.isolation() as (_, err, _):
+        progress = Progress(4, enabled=True)
+        for step in ("reading", "fold 1/2", "fold 2/2", "saving", "one too many"):
+            progress(step)
+        progress.close()
+    text = err.getvalue().decode()
+    assert text.count("\r\x1b[K") == 5
+    assert text.endswith("] 4/4 0:00 one too many\n")  # capped at its length
+    assert "[######------------------] 1/4" in text
+    with runner.isolation() as (_, err, _):
+        quiet = Progress(4, enabled=False)
+        quiet("reading")
+        quiet.close()
+    assert err.getvalue() == b""

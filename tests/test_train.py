@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import re
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cleaner.annotated import held_out, read_dumps
-from cleaner.errors import CleanerError
-from cleaner.label import card_path
+from cleaner.annotated import convert, format_dumps, held_out, read_annotated, read_dumps
+from cleaner.errors import CleanerError, DataError, ModelError
+from cleaner.label import card_path, load_model, predict_proba_many
+from cleaner.pipeline import label_lines
 from cleaner.train import (
+    CORPUS_LICENCES,
     FIXTURE_WEIGHT,
+    UNKNOWN_LICENCE,
+    check_data,
+    check_output,
     class_weights,
+    data_licences,
     dump_groups,
     file_sha256,
     label_report,
@@ -26,6 +35,7 @@ from cleaner.train import (
     main,
     relabel,
     train,
+    training_files,
 )
 from cleaner.types import LABELS, AnnotatedDump, Label, Line
 
@@ -164,19 +174,171 @@ def single_thread() -> Iterator[None]:
         yield
 
 
-def test_training_is_reproducible(tmp_path: Path) -> None:
-    """Same data and seed, same card scores (on a third of the fixtures, to stay quick)."""
-    subset = tmp_path / "subset.jsonl"
-    rows = TRAIN.read_text(encoding="utf-8").splitlines()
-    subset.write_text("\n".join(rows[::3]) + "\n", encoding="utf-8")
-    cards: list[dict[str, Any]] = []
+SMALL_FOLDS = 2
+
+
+class Trained(NamedTuple):
+    """Models trained by the `trained` fixture, and whether warning filters survived them."""
+
+    runs: dict[str, tuple[Path, dict[str, Any]]]
+    filters_kept: bool
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
+    """A third of the fixtures in the text format, trained twice, and its JSONL form once."""
+    root = tmp_path_factory.mktemp("train")
+    text = root / "small.txt"
+    text.write_text(format_dumps(list(read_dumps(TRAIN))[::3], fmt="text"), encoding="utf-8")
+    convert(text, root / "small.jsonl")
+    out: dict[str, tuple[Path, dict[str, Any]]] = {}
+    before = list(warnings.filters)
     with single_thread():
-        for run in ("a", "b"):
-            cards.append(train(None, [subset], tmp_path / run / "m.joblib", seed=1))
-    first, second = cards
-    assert first["scores"] == second["scores"]
-    assert first["scores"]["labeller"]["per_label"]["body"]["support"] > 0
-    assert first["dumps"] == len(rows[::3])
-    assert first["training_data"][0]["sha256"] == file_sha256(subset)
-    assert first["labels"] == [label.value for label in LABELS]
-    assert card_path(tmp_path / "a" / "m.joblib").exists()
+        for name, data in (("text", text), ("again", text), ("jsonl", root / "small.jsonl")):
+            model = root / name / "m.joblib"
+            out[name] = (model, train(data, [], model, seed=1, folds=SMALL_FOLDS, holdout=False))
+    return Trained(out, warnings.filters == before)
+
+
+CARD_KEYS = {"name", "cleaner_version", "created", "seed", "labels", "features", "versions",
+             "training_data", "training_data_sha256", "licences", "holdout", "dumps", "lines",
+             "held_out_dumps", "synthetic_dumps", "folds", "scores", "train_seconds", "sha256",
+             "size_bytes"}
+
+
+def test_card_has_every_field(trained: Trained) -> None:
+    model, card = trained.runs["text"]
+    on_disk = json.loads(card_path(model).read_text(encoding="utf-8"))
+    assert set(on_disk) == CARD_KEYS
+    assert {k: on_disk[k] for k in card} == card
+    assert on_disk["sha256"] == file_sha256(model)
+    assert on_disk["size_bytes"] == model.stat().st_size
+    assert (on_disk["seed"], on_disk["folds"]) == (1, SMALL_FOLDS)
+    assert on_disk["labels"] == [label.value for label in LABELS]
+    assert set(on_disk["versions"]) == {"python", "scikit-learn", "numpy", "scipy", "joblib"}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", on_disk["created"])
+    [data] = on_disk["training_data"]
+    small = model.parent.parent / "small.txt"
+    dumps = list(read_annotated(small))
+    assert data == {"path": str(small), "sha256": file_sha256(small),
+                    "bytes": small.stat().st_size, "format": "text", "dumps": len(dumps),
+                    "lines": sum(len(d.lines) for d in dumps), "held_out_dumps": 0, "weight": 1.0}
+    assert on_disk["training_data_sha256"] == hashlib.sha256(data["sha256"].encode()).hexdigest()
+    assert on_disk["lines"] == data["lines"]
+    assert "not recorded" in on_disk["licences"]  # invented ids: no corpus licence applies
+    for stage in ("stage1", "labeller"):
+        report = on_disk["scores"][stage]
+        assert set(report) == {"per_label", "macro_f1", "body_f1", "confusion"}
+        assert list(report["per_label"]) == on_disk["labels"]
+        # Confusion rows are the gold labels: each row sums to that label's support.
+        assert [sum(row) for row in report["confusion"]] == [
+            v["support"] for v in report["per_label"].values()]
+        assert sum(map(sum, report["confusion"])) == data["lines"]
+
+
+def test_trained_model_loads_and_labels(trained: Trained) -> None:
+    model = load_model(trained.runs["text"][0])
+    text = "Council votes for new library\nBy Sam Reed\n\nThe council voted on Tuesday.\n"
+    lines = label_lines(text, model=model)
+    assert [line.number for line in lines] == [1, 2, 4]
+    assert all(line.label in LABELS and line.p is not None and 0 < line.p <= 1 for line in lines)
+
+
+def test_same_data_and_seed_give_the_same_model(
+    trained: Trained
+) -> None:
+    runs = trained.runs
+    (first, a), (second, b), (converted, c) = runs["text"], runs["again"], runs["jsonl"]
+    assert a["scores"] == b["scores"] == c["scores"]
+    # Identical estimators, byte for byte, whether the data came as text or as its JSONL form.
+    assert file_sha256(first) == file_sha256(second) == file_sha256(converted)
+    dumps = [d.lines for d in list(read_dumps(TRAIN))[1::3]]
+    probs = [predict_proba_many(dumps, load_model(path)) for path in (first, converted)]
+    for x, y in zip(*probs, strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert c["training_data"][0]["format"] == "jsonl"
+    assert c["training_data"][0]["sha256"] != a["training_data"][0]["sha256"]
+
+
+def test_training_leaves_warning_filters_alone(trained: Trained) -> None:
+    # fit_labeller silences lbfgs's ConvergenceWarning; that must not outlive the fit.
+    assert trained.filters_kept
+
+
+@pytest.mark.parametrize(
+    ("dumps", "folds", "message"),
+    [
+        pytest.param([], 3, "no training dumps", id="empty"),
+        pytest.param([dump("a-1", [Label.BODY, Label.HEADLINE])], 2,
+                     "no byline, teaser, comment, boilerplate lines", id="missing-labels"),
+        pytest.param([dump("a-1", list(LABELS)), dump("extracted:a-1", list(LABELS))], 2,
+                     "needs at least 2 page groups", id="one-page-group"),
+    ],
+)
+def test_check_data(dumps: list[AnnotatedDump], folds: int, message: str) -> None:
+    with pytest.raises(DataError, match=message):
+        check_data(dumps, folds=folds)
+
+
+def test_check_data_accepts_enough_groups() -> None:
+    check_data([dump("a-1", list(LABELS)), dump("b-2", [Label.BODY])], folds=2)
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        pytest.param("m.json", "cannot end in .json", id="card-name"),
+        pytest.param("sub", "is a directory", id="directory"),
+        pytest.param("data.joblib", "is a training file", id="overwrites-data"),
+        pytest.param("data/m.joblib", "cannot write the model there", id="parent-is-a-file"),
+        pytest.param("x.jsonl", "is a training file", id="card-overwrites-data"),
+    ],
+)
+def test_check_output(tmp_path: Path, output: str, message: str) -> None:
+    (tmp_path / "sub").mkdir()
+    data = [tmp_path / "data.joblib", tmp_path / "x.json"]
+    for path in data:
+        path.write_text("{}", encoding="utf-8")
+    (tmp_path / "data").write_text("", encoding="utf-8")
+    with pytest.raises(ModelError, match=message):
+        check_output(tmp_path / output, data)
+
+
+def test_check_output_creates_the_folder(tmp_path: Path) -> None:
+    check_output(tmp_path / "new" / "deeper" / "m.joblib", [])
+    assert (tmp_path / "new" / "deeper").is_dir()
+    assert list((tmp_path / "new" / "deeper").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("ids", "licence", "expected"),
+    [
+        pytest.param(["l3s-1", "concat:dragnet-2+l3s-3"], None, CORPUS_LICENCES, id="corpus"),
+        pytest.param(["dragnet-2"], "mine: CC-BY", "Dragnet-derived dumps: AGPLv3 "
+                     "(seomoz/dragnet_data); see ../shared/corpus/README.md; mine: CC-BY",
+                     id="dragnet-and-own"),
+        pytest.param(["site-1"], "CC0", "CC0", id="own-data"),
+        pytest.param(["site-1"], None, UNKNOWN_LICENCE, id="unknown"),
+    ],
+)
+def test_data_licences(ids: list[str], licence: str | None, expected: str) -> None:
+    assert data_licences([dump(i, []) for i in ids], licence=licence) == expected
+
+
+def test_failed_training_keeps_the_old_model(tmp_path: Path) -> None:
+    model = tmp_path / "m.joblib"
+    model.write_bytes(b"old model")
+    bad = tmp_path / "bad.txt"
+    bad.write_text("body | fine\nhead\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"bad\.txt:2: "):
+        train(bad, [], model)
+    assert model.read_bytes() == b"old model"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.txt", "m.joblib"]
+
+
+def test_training_files_hold_out_only_the_base(tmp_path: Path) -> None:
+    files = training_files(TRAIN, [TRAIN], holdout=True, extra_weight=3.0)
+    side = held_out(list(read_dumps(TRAIN)))
+    assert [len(f.held) for f in files] == [sum(side), 0]
+    assert [f.weight for f in files] == [1.0, 3.0]
+    assert [f.format for f in files] == ["jsonl", "jsonl"]
