@@ -667,7 +667,7 @@ def run(job: Job, *, hooks: Hooks = Hooks()) -> Tally:
     (bad model, bad manifest) and OSError when an output cannot be written.
     """
     spec = job.output
-    model_key = _model_key(job.clean.model)
+    model_key = model_fingerprint(job.clean.model)
     manifest_file = spec.manifest_path() if spec.resumable else None
     key = job_key(job.paths, read=job.read, spec=spec, model=model_key)
     state = _start_state(job, key=key, manifest_file=manifest_file)
@@ -727,9 +727,22 @@ def run(job: Job, *, hooks: Hooks = Hooks()) -> Tally:
     return tally
 
 
-def _model_key(model: ModelRef) -> str:
-    """The model's identity for a resume check: the SHA-256 from its card."""
-    return str(resolve_model(model).card.get("sha256", ""))
+def model_fingerprint(model: ModelRef) -> str:
+    """The model's identity for a resume check: the SHA-256 its card gives, read, not loaded.
+
+    Loading is left to whoever cleans: with --jobs N the workers load the model, and the
+    main process would only pay seconds of unpickling for nothing.
+    """
+    from cleaner.label import Model, card_path, default_model_path
+
+    if isinstance(model, Model):
+        return str(model.card.get("sha256", ""))
+    path = default_model_path() if model is None else Path(model)
+    try:
+        card = json.loads(card_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""  # the cleaning step reports what is wrong with it
+    return str(card.get("sha256", "")) if isinstance(card, dict) else ""
 
 
 def _start_state(job: Job, *, key: dict[str, Any], manifest_file: Path | None) -> Manifest | None:

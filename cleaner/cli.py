@@ -63,6 +63,16 @@ def load(model_path: str | None) -> Model:
         raise CliError(str(err)) from None
 
 
+def preload(model_path: str | None) -> None:
+    """Load the model into this process's cache, or raise a one-line CliError."""
+    from cleaner.batch import cached_model
+
+    try:
+        cached_model(model_path)
+    except CleanerError as err:
+        raise CliError(str(err)) from None
+
+
 def report(error: ErrorEntry) -> None:
     """Print a per-file error as one line on stderr; the run goes on with the other files."""
     where = f"{error.path}: " if error.path else ""
@@ -290,8 +300,10 @@ def run_command(kind: Literal["split", "label"], options: dict[str, Any]) -> Tal
     from cleaner.batch import run
 
     job = job_of(kind, options)
-    # The model first: if it is bad, no output file is even started.
-    load(options["model_path"])
+    if job.clean.jobs == 1:
+        # The model first: if it is bad, no output file is even started. (With workers, each
+        # loads it, and a bad one stops the run at the first batch, before any output too.)
+        preload(options["model_path"])
     # click.open_file("-") gives the binary standard streams (CliRunner's in tests), kept open.
     stdin = cast(BinaryIO, click.open_file(STDIO, "rb"))
     stdout = cast(IO[bytes], click.open_file(STDIO, "wb"))

@@ -475,3 +475,19 @@ def test_killed_process_leaves_only_complete_shards(tmp_path: Path) -> None:
     assert resumed.exit_code == 0
     whole = invoke("split", "-q", *inputs).stdout
     assert "".join(p.read_text("utf-8") for p in shards(tmp_path, "out")) == whole
+
+
+@requires_model
+def test_bad_model_with_workers_stops_before_any_output(tmp_path: Path) -> None:
+    # With --jobs 2 the workers load the model: a corrupt one still ends the run in one line.
+    model = tmp_path / "model" / "cleaner.joblib"
+    model.parent.mkdir()
+    card = json.loads(default_model_path().with_suffix(".json").read_text(encoding="utf-8"))
+    model.with_suffix(".json").write_text(json.dumps(card), encoding="utf-8")
+    model.write_bytes(b"not the model the card describes")
+    out = tmp_path / "out.jsonl"
+    result = invoke("split", "--jobs", "2", "--model", str(model), "-o", str(out), *DUMPS)
+    assert result.exit_code == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: {model}: SHA-256 does not match")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
