@@ -45,6 +45,7 @@ bench: $(STAMP)
 	mkdir -p bench/out
 	$(PY) -m bench.run --corpus $(CORPUS) --seeds fixtures/seeds --json bench/out/scores.json
 	$(PY) -m bench.speed --corpus $(CORPUS)
+	$(PY) -m bench.batch
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache
