@@ -2,6 +2,7 @@
 
 Prints one markdown table per dump set (rows = systems) and, with --json, writes every score of
 every kind. Systems only ever see the lines' text and blank_before (gold labels are stripped).
+The cleaner row is scored exactly as `cleaner eval` scores a model (cleaner.evaluate).
 """
 
 from __future__ import annotations
@@ -19,8 +20,15 @@ from typing import Any
 from bench.baselines import BASELINES
 from cleaner.annotated import held_out, read_dumps
 from cleaner.errors import CleanerError
-from cleaner.evaluate import ALL_KINDS, Prediction, Scores, evaluate_by_kind
-from cleaner.types import AnnotatedDump, Label, Line
+from cleaner.evaluate import (
+    ALL_KINDS,
+    Prediction,
+    Scores,
+    evaluate_by_kind,
+    predict_lines,
+    strip_gold,
+)
+from cleaner.types import AnnotatedDump, Line
 
 System = Callable[[Sequence[Line]], Prediction]
 SEEDS_FILE = "seeds.jsonl"
@@ -44,18 +52,9 @@ class SystemRun:
     seconds: tuple[float, ...]  # per dump, in dump order
 
 
-def strip_gold(dump: AnnotatedDump) -> tuple[Line, ...]:
-    """The dump's lines as a system may see them: text and layout, no label, no page."""
-    return tuple(
-        Line(number=line.number, text=line.text, blank_before=line.blank_before)
-        for line in dump.lines
-    )
-
-
 def cleaner_system(model_path: str | None = None) -> tuple[System | None, str]:
     """The cleaner model as a system, or None and the reason when it cannot be loaded."""
-    from cleaner.label import apply_labels, load_model, predict_proba_many
-    from cleaner.segment import segment
+    from cleaner.label import load_model
 
     try:
         model = load_model(model_path)
@@ -63,11 +62,8 @@ def cleaner_system(model_path: str | None = None) -> tuple[System | None, str]:
         return None, f"cleaner not benchmarked: {err}"
 
     def predict(lines: Sequence[Line]) -> Prediction:
-        """Label with the cleaner model, then segment the labelled lines."""
-        labelled = apply_labels(lines, predict_proba_many([lines], model)[0])
-        segments = segment(labelled, model=model.estimators["boundary"])
-        labels = tuple(line.label or Label.BOILERPLATE for line in labelled)
-        return Prediction(labels=labels, segments=tuple(segments))
+        """The same prediction `cleaner eval` scores (one dump per call, so it can be timed)."""
+        return predict_lines([lines], model)[0]
 
     return predict, f"cleaner: {model_path or 'shipped model'}"
 

@@ -7,16 +7,24 @@ library function; heavy imports happen inside the commands, so `cleaner --help` 
 
 from __future__ import annotations
 
+import json
 import sys
 import time
+import warnings
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cleaner.annotated import HOLDOUT_PERCENT
-from cleaner.cli import CliError, cleaner
+from cleaner.cli import MODEL_HELP, CliError, cleaner
 from cleaner.errors import CleanerError
 from cleaner.train import DEFAULT_SEED, FIXTURE_WEIGHT, FOLDS
+
+if TYPE_CHECKING:
+    from cleaner.label import Model
+    from cleaner.types import AnnotatedDump
 
 FORMAT_CHOICE = click.Choice(["jsonl", "text"])
 
@@ -138,3 +146,92 @@ def train(
     progress.close()
     if not quiet:
         click.echo(summary(card, Path(output)), err=True)
+
+
+def load_verified(model_path: str | None) -> Model:
+    """The model, verified before unpickling: a fault is an `error:` line, a doubt a `warning:`."""
+    from cleaner.label import load_model
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model = load_model(model_path)
+        except CleanerError as err:
+            raise CliError(str(err)) from None
+    for warning in caught:
+        click.echo(f"warning: {warning.message}", err=True)
+    return model
+
+
+def read_gold(
+    paths: Sequence[str], *, held: bool
+) -> tuple[list[AnnotatedDump], list[dict[str, Any]], int]:
+    """The gold dumps of every readable file, what each file gave, and how many files failed."""
+    from cleaner.annotated import held_out, read_annotated
+
+    dumps: list[AnnotatedDump] = []
+    files: list[dict[str, Any]] = []
+    failed = 0
+    for path in paths:
+        try:
+            found = list(read_annotated(path))
+        except CleanerError as err:
+            click.echo(f"error: {err}", err=True)
+            failed += 1
+            continue
+        if held:
+            found = [d for d, out in zip(found, held_out(found), strict=True) if out]
+        dumps.extend(found)
+        files.append({"path": path, "dumps": len(found)})
+    return dumps, files, failed
+
+
+@cleaner.command("eval")
+@click.argument("gold", nargs=-1, required=True, type=click.Path(dir_okay=False),
+                metavar="GOLD...")
+@click.option("--model", "model_path", metavar="PATH", help=MODEL_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+@click.option("--by-kind", is_flag=True,
+              help="Scores per dump kind (page, extracted, concat, bare, ...) as well as for all.")
+@click.option("--held-out", "held", is_flag=True,
+              help=f"Score only the held-out {HOLDOUT_PERCENT}% of page groups of each GOLD file "
+                   "(those `cleaner train --holdout` never trains on).")
+def evaluate(
+    gold: tuple[str, ...], model_path: str | None, as_json: bool, by_kind: bool, held: bool
+) -> None:
+    """Score a model on annotated dumps (the scores of docs/LABELS.md).
+
+    GOLD are annotated files, JSON Lines or the text format. The model sees only each line's
+    text and layout; its labels and article segments are scored against the gold ones:
+    per-label precision/recall/F1, macro-F1, body-vs-rest F1, Pk and WindowDiff, the share of
+    dumps with the right number of records, and record token F1. A GOLD file that cannot be
+    read gets an `error:` line and the exit code is 1; the other files are still scored.
+    """
+    from cleaner.evaluate import evaluate_model, format_scores, scores_json
+    from cleaner.label import default_model_path
+
+    model = load_verified(model_path)
+    shown = model_path or str(default_model_path())
+    dumps, files, failed = read_gold(gold, held=held)
+    if files:
+        if not dumps:
+            raise CliError("no dumps to score" + (" (none held out)" if held else ""))
+        try:
+            scores = evaluate_model(dumps, model, by_kind=by_kind)
+        except CleanerError as err:
+            raise CliError(str(err)) from None
+        about = {"model": {"path": shown,
+                           "sha256": model.card.get("sha256"),
+                           "created": model.card.get("created")},
+                 "gold": files, "held_out_only": held}
+        if as_json:
+            click.echo(json.dumps(scores_json(scores, **about), indent=1))
+        else:
+            sha = str(model.card.get("sha256", "?"))[:12]
+            click.echo(f"model: {shown} (sha256 {sha}, created "
+                       f"{model.card.get('created', '?')}); gold: "
+                       + ", ".join(f"{f['path']} ({f['dumps']} dumps)" for f in files)
+                       + (", held-out page groups only" if held else ""))
+            click.echo(format_scores(scores), nl=False)
+    if failed:
+        raise click.exceptions.Exit(1)

@@ -20,10 +20,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from itertools import pairwise
 from statistics import fmean
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cleaner.errors import DataError
-from cleaner.types import CONTENT_LABELS, LABELS, AnnotatedDump, Label
+from cleaner.types import CONTENT_LABELS, LABELS, AnnotatedDump, Label, Line
+
+if TYPE_CHECKING:
+    from cleaner.label import Model
 
 # Pk/WindowDiff windows never shrink below this (LABELS.md: "at least 2").
 MIN_WINDOW = 2
@@ -369,3 +372,126 @@ def evaluate_by_kind(pairs: Iterable[tuple[AnnotatedDump, Prediction]]) -> dict[
     by_kind = {kind: combine([r for r in results if r.kind == kind]) for kind in kinds}
     by_kind[ALL_KINDS] = combine(results)
     return by_kind
+
+
+# --- the cleaner model as a system, and the score report -----------------------------------------
+
+# Dumps labelled per model call when scoring a model (as `cleaner split` batches documents).
+EVAL_BATCH = 64
+
+
+def strip_gold(dump: AnnotatedDump) -> tuple[Line, ...]:
+    """The dump's lines as a system may see them: text and layout, no label, no page."""
+    return tuple(
+        Line(number=line.number, text=line.text, blank_before=line.blank_before)
+        for line in dump.lines
+    )
+
+
+def predict_lines(dumps: Sequence[Sequence[Line]], model: Model) -> list[Prediction]:
+    """The model's labels and article segments for many dumps' lines, in one batch."""
+    from cleaner.label import apply_labels, predict_proba_many
+    from cleaner.pipeline import one_thread
+    from cleaner.segment import segment_many
+
+    with one_thread():
+        labelled = [apply_labels(lines, probs)
+                    for lines, probs in zip(dumps, predict_proba_many(dumps, model), strict=True)]
+        segments = segment_many(labelled, model=model.estimators["boundary"])
+    return [
+        Prediction(labels=tuple(line.label or Label.BOILERPLATE for line in lines),
+                   segments=tuple(segs))
+        for lines, segs in zip(labelled, segments, strict=True)
+    ]
+
+
+def evaluate_model(
+    dumps: Sequence[AnnotatedDump], model: Model, *, by_kind: bool = False,
+    batch_size: int = EVAL_BATCH,
+) -> dict[str, Scores]:
+    """Run a model over gold dumps (labels hidden) and score it: "all", and per kind if asked."""
+    predictions: list[Prediction] = []
+    for start in range(0, len(dumps), batch_size):
+        batch = dumps[start : start + batch_size]
+        predictions.extend(predict_lines([strip_gold(d) for d in batch], model))
+    pairs = list(zip(dumps, predictions, strict=True))
+    if by_kind:
+        return evaluate_by_kind(pairs)
+    return {ALL_KINDS: evaluate(pairs)}
+
+
+def _num(value: float | None, width: int) -> str:
+    """A score to three decimals, right-aligned; a dash for an average over nothing."""
+    return ("-" if value is None else f"{value:.3f}").rjust(width)
+
+
+def _label_table(scores: Scores) -> list[str]:
+    """Per-label precision/recall/F1 with counts, then macro-F1, body-vs-rest and accuracy."""
+    lines = scores.lines
+    width = max(len("body-vs-rest"), *(len(label.value) for label in LABELS))
+    out = [f"{'label':<{width}}  precision  recall      F1  support  predicted"]
+    for name, s in lines.per_label.items():
+        out.append(f"{name:<{width}}  {_num(s.precision, 9)}  {_num(s.recall, 6)}  "
+                   f"{_num(s.f1, 6)}  {s.support:>7}  {s.predicted:>9}")
+    out.append(f"{'body-vs-rest':<{width}}  {_num(lines.body_precision, 9)}  "
+               f"{_num(lines.body_recall, 6)}  {_num(lines.body_f1, 6)}")
+    out.append(f"{'macro-F1':<{width}}  {'':>9}  {'':>6}  {_num(lines.macro_f1, 6)}")
+    out.append(f"{'accuracy':<{width}}  {'':>9}  {'':>6}  {_num(lines.accuracy, 6)}")
+    return out
+
+
+def _confusion_table(confusion: Confusion) -> list[str]:
+    """The confusion matrix: a row per gold label, a column per predicted label."""
+    names = [label.value for label in LABELS]
+    corner = "gold \\ predicted"
+    width = max(len(corner), *(len(name) for name in names))
+    out = [f"{corner:<{width}}" + "".join(f"{n:>{len(n) + 2}}" for n in names)]
+    for name, row in zip(names, confusion, strict=True):
+        out.append(f"{name:<{width}}" + "".join(
+            f"{count:>{len(n) + 2}}" for n, count in zip(names, row, strict=True)))
+    return out
+
+
+SUMMARY_COLUMNS: tuple[tuple[str, Any], ...] = (
+    ("body F1", lambda s: s.lines.body_f1),
+    ("macro-F1", lambda s: s.lines.macro_f1),
+    ("Pk", lambda s: s.segmentation.pk),
+    ("WindowDiff", lambda s: s.segmentation.window_diff),
+    ("count exact", lambda s: s.segmentation.count_exact),
+    ("record P", lambda s: s.records.precision),
+    ("record R", lambda s: s.records.recall),
+    ("record F1", lambda s: s.records.f1),
+)
+
+
+def format_scores(scores: Mapping[str, Scores]) -> str:
+    """The scores as text tables: one summary row per kind, then per-label tables and confusion."""
+    width = max(len("kind"), *(len(kind) for kind in scores))
+    header = (f"{'kind':<{width}}  dumps   lines  "
+              + "  ".join(f"{name:>{max(len(name), 5)}}" for name, _ in SUMMARY_COLUMNS)
+              + "  articles")
+    rows = [header]
+    for kind, s in scores.items():
+        cells = "  ".join(_num(get(s), max(len(name), 5)) for name, get in SUMMARY_COLUMNS)
+        rows.append(f"{kind:<{width}}  {s.n_dumps:>5}  {s.n_lines:>6}  {cells}  "
+                    f"{s.records.n_articles:>8}")
+    out = ["Scores (docs/LABELS.md): line labels pooled over lines; Pk, WindowDiff and count exact "
+           "averaged over dumps; record P/R/F1 averaged over gold articles.", "", *rows]
+    for kind, s in scores.items():
+        out += ["", f"Line labels, {kind} ({s.n_dumps} dumps, {s.n_lines} lines)",
+                *_label_table(s), "", f"Confusion, {kind}", *_confusion_table(s.lines.confusion)]
+    return "\n".join(out) + "\n"
+
+
+def scores_json(scores: Mapping[str, Scores], **about: Any) -> dict[str, Any]:
+    """The scores as plain JSON data, after what they are about (model, gold files, ...)."""
+    return {**about, "scores": {kind: _plain(s.to_dict()) for kind, s in scores.items()}}
+
+
+def _plain(value: Any) -> Any:
+    """Tuples as lists, all the way down: the data reads back from JSON unchanged."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value

@@ -13,7 +13,8 @@ from click.testing import CliRunner, Result
 from cleaner.annotated import format_dumps, held_out, read_annotated, read_dumps
 from cleaner.cli import cleaner
 from cleaner.cli_model import Progress
-from cleaner.label import card_path
+from cleaner.evaluate import evaluate_model, scores_json
+from cleaner.label import card_path, load_model
 from cleaner.train import FIXTURE_WEIGHT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,3 +179,56 @@ def test_progress_bar_redraws_one_line() -> None:
         quiet("reading")
         quiet.close()
     assert err.getvalue() == b""
+
+
+# --- eval ---------------------------------------------------------------------------------------
+
+
+def test_eval_json_is_the_library_scores(cli_model: Path) -> None:
+    result = invoke("eval", TRAIN, HANDWRITTEN, "--model", cli_model, "--json", "--by-kind")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    dumps = [*read_dumps(TRAIN), *read_annotated(HANDWRITTEN)]
+    expected = evaluate_model(dumps, load_model(cli_model), by_kind=True)
+    assert data["scores"] == scores_json(expected)["scores"]
+    assert set(data["scores"]) == {d.kind for d in dumps} | {"all"}
+    assert data["gold"] == [{"path": str(TRAIN), "dumps": 24},
+                            {"path": str(HANDWRITTEN), "dumps": 2}]
+    card = json.loads(card_path(cli_model).read_text(encoding="utf-8"))
+    assert data["model"] == {"path": str(cli_model), "sha256": card["sha256"],
+                             "created": card["created"]}
+
+
+def test_eval_table(cli_model: Path) -> None:
+    result = invoke("eval", HANDWRITTEN, "--model", cli_model)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert out.startswith(f"model: {cli_model} (sha256 ")
+    assert f"gold: {HANDWRITTEN} (2 dumps)" in out.splitlines()[0]
+    assert "Line labels, all (2 dumps, 13 lines)" in out
+    for name in ("body", "headline", "byline", "teaser", "comment", "boilerplate",
+                 "body-vs-rest", "macro-F1", "accuracy", "gold \\ predicted"):
+        assert f"\n{name} " in out
+    summary = next(line for line in out.splitlines() if line.startswith("all "))
+    assert summary.split()[1:3] == ["2", "13"]
+    assert "concat" not in out  # no --by-kind: only "all"
+
+
+def test_eval_held_out_scores_only_held_out_groups(cli_model: Path) -> None:
+    result = invoke("eval", TRAIN, "--model", cli_model, "--held-out", "--json")
+    assert result.exit_code == 0, result.output
+    held = sum(held_out(list(read_dumps(TRAIN))))
+    assert json.loads(result.stdout)["scores"]["all"]["n_dumps"] == held
+    assert json.loads(result.stdout)["held_out_only"] is True
+
+
+def test_eval_bad_gold_file_reported_others_scored(cli_model: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_text("body | fine\nhead | \n", encoding="utf-8")
+    result = invoke("eval", bad, HANDWRITTEN, "--model", cli_model, "--json")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [f"error: {bad}:2: tagged line has no text "
+                                          "(leave a blank line blank)"]
+    assert json.loads(result.stdout)["scores"]["all"]["n_dumps"] == 2
+    only_bad = invoke("eval", bad, "--model", cli_model)
+    assert (only_bad.exit_code, only_bad.stdout) == (1, "")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Sequence
+from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,15 +20,22 @@ from cleaner.evaluate import (
     confusion_matrix,
     evaluate,
     evaluate_by_kind,
+    evaluate_model,
+    format_scores,
     line_scores,
     pk,
+    predict_lines,
     prf,
     runs,
+    scores_json,
+    strip_gold,
     token_prf,
     tokens,
     window_diff,
     window_size,
 )
+from cleaner.features import vocabulary
+from cleaner.label import Model
 from cleaner.types import LABELS, AnnotatedDump, Label, Line
 
 B, H, Y, T, C, P = (
@@ -357,3 +366,81 @@ def test_scores_are_in_unit_interval(pairs: list[tuple[AnnotatedDump, Prediction
 @given(pair=dump_and_prediction())
 def test_evaluate_is_deterministic(pair: tuple[AnnotatedDump, Prediction]) -> None:
     assert evaluate([pair]).to_dict() == evaluate([pair]).to_dict()
+
+
+# --- scoring a model, and the report ----------------------------------------------------------
+
+
+class Constant:
+    """A stand-in estimator: every row gets all its probability on one column."""
+
+    def __init__(self, column: int, columns: int) -> None:
+        self.column, self.columns = column, columns
+
+    def transform(self, x: Any) -> Any:
+        return np.zeros(x.shape)
+
+    def predict_proba(self, x: Any) -> Any:
+        out = np.zeros((x.shape[0], self.columns))
+        out[:, self.column] = 1.0
+        return out
+
+
+def constant_model(label: Label) -> Model:
+    """A model that labels every line `label` and never cuts an article."""
+    k = LABELS.index(label)
+    estimators = {"scaler": Constant(0, 1), "lines": Constant(k, len(LABELS)),
+                  "context": Constant(k, len(LABELS)), "boundary": Constant(0, 2)}
+    return Model(estimators, {}, vocabulary())
+
+
+def test_strip_gold_hides_labels_and_pages() -> None:
+    dump = make_dump([("a", H, 0), ("b", B, 1)])
+    lines = strip_gold(dump)
+    assert [(ln.number, ln.text, ln.label, ln.p) for ln in lines] == [
+        (1, "a", None, None), (2, "b", None, None)]
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 64], ids=["one", "uneven", "all"])
+@pytest.mark.parametrize("label", [B, P], ids=["body", "boilerplate"])
+def test_evaluate_model_scores_what_the_model_predicts(batch_size: int, label: Label) -> None:
+    dumps = [make_dump([("t", H, 0), ("b", B, 0), ("c", B, 1)], dump_id="x"),
+             make_dump([("one", B, 0)], kind="bare", dump_id="y"),
+             make_dump([("p", P, 0), ("q", C, 0)], kind="page", dump_id="z")]
+    model = constant_model(label)
+    predictions = predict_lines([strip_gold(d) for d in dumps], model)
+    assert predictions == [Prediction((label,) * len(d.lines), (0,) * len(d.lines))
+                           for d in dumps]
+    by_kind = evaluate_model(dumps, model, by_kind=True, batch_size=batch_size)
+    assert by_kind == evaluate_by_kind(zip(dumps, predictions, strict=True))
+    assert set(by_kind) == {"concat", "bare", "page", ALL_KINDS}
+    assert evaluate_model(dumps, model, batch_size=batch_size) == {ALL_KINDS: by_kind[ALL_KINDS]}
+
+
+def test_format_scores_table() -> None:
+    dump = make_dump([("Title", H, 0), ("first words", B, 0), ("More", B, 1), ("ad", P, 1)])
+    guess = Prediction((H, B, B, B), (0, 0, 0, 0))
+    scores = evaluate_by_kind([(dump, guess), (make_dump([], kind="bare"), Prediction((), ()))])
+    text = format_scores(scores)
+    rows = {line.split()[0]: line.split() for line in text.splitlines() if line.strip()}
+    # Summary rows: kind, dumps, lines, body F1, macro-F1, Pk, WD, count exact, record P/R/F1.
+    assert rows["concat"][:3] == ["concat", "1", "4"]
+    assert rows["concat"][3] == f"{scores['concat'].lines.body_f1:.3f}"
+    assert rows["bare"][-4:] == ["-", "-", "-", "0"]  # no gold articles: nothing to average
+    assert "Line labels, all (2 dumps, 4 lines)" in text
+    # The last per-label and confusion tables are "all": body 2 right of 2, 1 boilerplate taken.
+    body_rows = [line.split() for line in text.splitlines() if line.startswith("body ")]
+    assert body_rows[-2] == ["body", "0.667", "1.000", "0.800", "2", "3"]
+    assert body_rows[-1] == ["body", "2", "0", "0", "0", "0", "0"]
+    boiler = [line.split() for line in text.splitlines() if line.startswith("boilerplate ")]
+    assert boiler[-1] == ["boilerplate", "1", "0", "0", "0", "0", "0"]
+
+
+def test_scores_json_is_plain_data() -> None:
+    dump = make_dump([("Title", H, 0), ("text", B, 0)])
+    scores = evaluate_by_kind([(dump, perfect(dump))])
+    data = scores_json(scores, model={"path": "m.joblib"})
+    assert json.loads(json.dumps(data)) == data
+    assert list(data) == ["model", "scores"]
+    assert data["scores"][ALL_KINDS]["lines"]["per_label"]["body"]["f1"] == 1.0
+    assert data["scores"][ALL_KINDS]["records"]["n_articles"] == 1
