@@ -262,6 +262,10 @@ def job_of(kind: Literal["split", "label"], options: dict[str, Any]) -> Job:
     if (options["backend"] == "dask") != (options["scheduler"] is not None):
         raise click.UsageError("--backend dask and --scheduler ADDRESS go together")
     jobs = options["jobs"]
+    if jobs == 0:
+        raise click.BadParameter(
+            "0 workers cannot run anything (-1: one per core)", param_hint="'--jobs'"
+        )
     if options["backend"] == "dask" and jobs == 1:
         jobs = -1  # every worker of the cluster
     return Job(

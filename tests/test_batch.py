@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from cleaner import batch as batch_module
 from cleaner.batch import (
     Entry,
     ErrorEntry,
@@ -34,7 +30,6 @@ from cleaner.errors import InputError
 from cleaner.label import default_model_path
 from cleaner.pipeline import clean_documents
 from cleaner.types import Document, Label
-from cleaner.write import JsonlWriter
 
 ROOT = Path(__file__).resolve().parent.parent
 DUMPS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "fixtures" / "dumps").glob("*.txt"))
@@ -273,10 +268,11 @@ def test_out_dir_that_is_a_file(tmp_path: Path) -> None:
         (["--backend", "dask"], "--backend dask and --scheduler ADDRESS go together"),
         (["--summary", "-"], "--summary"),
         (["--jobs", "-2"], "--jobs"),
+        (["--jobs", "0"], "0 workers cannot run anything"),
     ],
     ids=["parquet-stdout", "shards-stdout", "txt-no-dir", "txt-and-o", "dir-not-txt",
          "resume-one-file", "resume-ok", "scheduler-alone", "dask-alone", "summary-stdout",
-         "bad-jobs"],
+         "negative-jobs", "zero-jobs"],
 )  # fmt: skip
 def test_option_errors(args: list[str], message: str | None, tmp_path: Path) -> None:
     result = invoke("split", *args, str(tmp_path / "missing.txt"))
@@ -301,6 +297,43 @@ def test_label_option_errors(args: list[str], message: str) -> None:
     result = invoke("label", *args, DUMPS[0])
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+@requires_model
+def test_glob_picks_the_files_of_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "deep" / "er").mkdir(parents=True)
+    (tmp_path / "deep" / "er" / "a.txt").write_bytes((ROOT / DUMPS[1]).read_bytes())
+    (tmp_path / "b.html").write_bytes((ROOT / HTML).read_bytes())
+    records = rows(invoke("split", "-q", "--glob", "*.txt", str(tmp_path)).stdout)
+    assert {r["source"] for r in records} == {str(tmp_path / "deep" / "er" / "a.txt")}
+    both = rows(invoke("split", "-q", str(tmp_path)).stdout)
+    assert {r["source"] for r in both} == {str(tmp_path / "b.html"),
+                                           str(tmp_path / "deep" / "er" / "a.txt")}
+
+
+@requires_model
+def test_jsonl_fields_reach_the_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, Any]] = []
+
+    def read_documents(path: str, **kwargs: Any) -> Iterator[Document | InputError]:
+        calls.append({"path": path, **kwargs})
+        yield Document(f"{path}:doc-1", Path(path).read_text(encoding="utf-8"))
+        yield InputError(f"{path}: line 2: no field 'body'")
+
+    real = batch_module._reader
+    monkeypatch.setattr(
+        batch_module, "_reader",
+        lambda name: read_documents if name == "read_documents" else real(name),
+    )  # fmt: skip
+    result = invoke("split", "--text-field", "body", "--id-field", "url", DUMPS[1])
+    assert [(c["path"], c["text_field"], c["id_field"]) for c in calls] == [
+        (DUMPS[1], "body", "url")
+    ]
+    assert {r["source"] for r in rows(result.stdout)} == {f"{DUMPS[1]}:doc-1"}
+    # A bad record is reported; its file still counts, the run goes on, and exits 1.
+    assert result.exit_code == 1
+    assert f"error: {DUMPS[1]}: line 2: no field 'body'" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("cleaner: 1 files, 1 documents, ")
 
 
 # --- summary and progress -----------------------------------------------------------------------
@@ -339,142 +372,6 @@ def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> Non
     assert "2/2" in shown.stderr
     assert shown.stdout == plain.stdout
     assert invoke("split", "--quiet", DUMPS[0]).stderr == ""
-
-
-# --- crash and resume ---------------------------------------------------------------------------
-
-
-class CrashError(Exception):
-    """Stands for the process dying in the middle of a run."""
-
-
-@requires_model
-def test_resume_after_a_crash_gives_the_same_output(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    inputs = [*DUMPS, *DUMPS]
-    args = ["split", "-q", "--shard-size", "2", "--batch-size", "2"]
-    whole = tmp_path / "whole"
-    whole.mkdir()
-    assert invoke(*args, "-o", str(whole / "out.jsonl"), *inputs).exit_code == 0
-
-    crashed = tmp_path / "crashed"
-    crashed.mkdir()
-    commit = JsonlWriter.commit
-
-    def crash_on_third_shard(self: JsonlWriter) -> None:
-        if self.file is not None and self.file.target.name == "out-00002.jsonl":
-            raise CrashError
-        commit(self)
-
-    monkeypatch.setattr(JsonlWriter, "commit", crash_on_third_shard)
-    with pytest.raises(CrashError):
-        invoke(*args, "-o", str(crashed / "out.jsonl"), *inputs)
-    monkeypatch.setattr(JsonlWriter, "commit", commit)
-    # Two complete shards and the manifest; nothing partial, not even a temporary file.
-    assert sorted(p.name for p in crashed.iterdir()) == [
-        "out-00000.jsonl", "out-00001.jsonl", "out-manifest.json",
-    ]  # fmt: skip
-    manifest = json.loads((crashed / "out-manifest.json").read_text(encoding="utf-8"))
-    assert manifest["parts"] == 2
-    assert not manifest["complete"]
-
-    cleaned: list[str] = []
-    real = clean_documents
-
-    def counting(docs: list[Document], **kwargs: Any) -> Any:
-        cleaned.extend(doc.source for doc in docs)
-        return real(docs, **kwargs)
-
-    monkeypatch.setattr("cleaner.pipeline.clean_documents", counting)
-    resumed = invoke(*args, "-o", str(crashed / "out.jsonl"), "--resume", *inputs)
-    assert resumed.exit_code == 0
-    # The inputs of the complete shards were skipped, not cleaned again.
-    assert 0 < len(cleaned) < len(inputs)
-    for mine, theirs in zip(shards(crashed, "out"), shards(whole, "out"), strict=True):
-        assert mine.read_bytes() == theirs.read_bytes()
-    final = json.loads((crashed / "out-manifest.json").read_text(encoding="utf-8"))
-    assert final["complete"]
-    assert final["tally"] == json.loads(
-        (whole / "out-manifest.json").read_text(encoding="utf-8")
-    )["tally"]
-    # Resuming a complete run cleans nothing and changes nothing.
-    cleaned.clear()
-    again = invoke(*args, "-o", str(crashed / "out.jsonl"), "--resume", *inputs)
-    assert again.exit_code == 0
-    assert cleaned == []
-
-
-@requires_model
-def test_resume_txt_after_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    inputs = [*DUMPS, *DUMPS]
-    args = ["split", "-q", "--format", "txt", "--shard-size", "3", "--batch-size", "2"]
-    whole, crashed = tmp_path / "whole", tmp_path / "crashed"
-    assert invoke(*args, "--out-dir", str(whole), *inputs).exit_code == 0
-
-    from cleaner.write import TxtWriter
-
-    commit = TxtWriter.commit
-
-    def crash_mid_move(self: TxtWriter) -> None:
-        if self.part == 2:
-            # Die after moving one file of the part in: the rollback must take it out again.
-            self.names = self.names[:1]
-            commit(self)
-            raise CrashError
-        commit(self)
-
-    monkeypatch.setattr(TxtWriter, "commit", crash_mid_move)
-    with pytest.raises(CrashError):
-        invoke(*args, "--out-dir", str(crashed), *inputs)
-    monkeypatch.setattr(TxtWriter, "commit", commit)
-    # Without --resume the directory is refused; with it the run completes.
-    assert invoke(*args, "--out-dir", str(crashed), *inputs).exit_code == 1
-    assert invoke(*args, "--out-dir", str(crashed), "--resume", *inputs).exit_code == 0
-
-    def contents(folder: Path) -> dict[str, bytes]:
-        return {p.name: p.read_bytes() for p in folder.iterdir() if not p.name.startswith(".")}
-
-    assert contents(crashed) == contents(whole)
-    assert len(contents(whole)) == len(rows(invoke("split", "-q", *inputs).stdout))
-
-
-@requires_model
-def test_resume_refuses_another_job(tmp_path: Path) -> None:
-    out = str(tmp_path / "out.jsonl")
-    assert invoke("split", "-q", "--shard-size", "2", "-o", out, *DUMPS).exit_code == 0
-    result = invoke("split", "-q", "--shard-size", "2", "-o", out, "--resume", *DUMPS[:2])
-    assert result.exit_code == 1
-    assert "cannot resume, that run had other inputs or options" in result.stderr
-
-
-@requires_model
-def test_killed_process_leaves_only_complete_shards(tmp_path: Path) -> None:
-    inputs = DUMPS * 8
-    args = ["split", "-q", "--shard-size", "1", "--batch-size", "1"]
-    out = tmp_path / "out.jsonl"
-    manifest = tmp_path / "out-manifest.json"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cleaner", *args, "-o", str(out), *inputs],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None:
-            if manifest.exists() and json.loads(manifest.read_text("utf-8"))["parts"] >= 3:
-                break
-            time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait()
-    # Every shard with a final name parses whole; only hidden temporary files may be partial.
-    for part in shards(tmp_path, "out"):
-        assert all(json.loads(line) for line in part.read_text("utf-8").splitlines())
-    assert all(p.name.startswith(".") or p.name.startswith("out-") for p in tmp_path.iterdir())
-    resumed = invoke(*args, "-o", str(out), "--resume", *inputs)
-    assert resumed.exit_code == 0
-    whole = invoke("split", "-q", *inputs).stdout
-    assert "".join(p.read_text("utf-8") for p in shards(tmp_path, "out")) == whole
 
 
 @requires_model
