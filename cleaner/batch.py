@@ -124,15 +124,17 @@ def _map_batches(
     tasks: Iterable[list[Document]], *, settings: CleanSettings
 ) -> Iterator[list[Cleaned | InputError]]:
     """Clean each task's documents, results in task order, in this process or in workers."""
-    model = settings.model
     if settings.jobs == 1:
         for documents in tasks:
-            yield clean_batch(documents, model=model, detect_language=settings.detect_language)
+            yield clean_batch(
+                documents, model=settings.model, detect_language=settings.detect_language
+            )
         return
     from joblib import Parallel, delayed
 
-    if not isinstance(model, str | type(None)):
-        model = _portable_model(model)
+    model = _portable_model(settings.model)
+    # Results are not held back until read: joblib hands out a new task whenever one completes.
+    # Our consumer (writing rows) is much faster than cleaning, so few results ever wait.
     # Our tasks are already batches: joblib must not group them further (batch_size=1).
     parallel = Parallel(
         n_jobs=settings.jobs,
@@ -207,18 +209,10 @@ def clean_partition(
     """The record dicts of one partition of documents (the function `clean_bag` maps)."""
     from cleaner.write import record_to_dict
 
-    settings = CleanSettings(model, batch_size, 1, detect_language)
-    return [
-        record_to_dict(record)
-        for cleaned in clean_iter(documents, **_settings_kwargs(settings))
-        for record in cleaned.records
-    ]
-
-
-def _settings_kwargs(settings: CleanSettings) -> dict[str, Any]:
-    """CleanSettings as clean_iter's keyword arguments."""
-    return {"model": settings.model, "batch_size": settings.batch_size, "jobs": settings.jobs,
-            "detect_language": settings.detect_language}  # fmt: skip
+    cleaned = clean_iter(
+        documents, model=model, batch_size=batch_size, detect_language=detect_language
+    )
+    return [record_to_dict(record) for result in cleaned for record in result.records]
 
 
 def clean_bag(
