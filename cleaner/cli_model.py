@@ -235,3 +235,23 @@ def evaluate(
             click.echo(format_scores(scores), nl=False)
     if failed:
         raise click.exceptions.Exit(1)
+
+
+@cleaner.command()
+@click.option("--model", "model_path", metavar="PATH", help=MODEL_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the model card as it is stored.")
+def info(model_path: str | None, as_json: bool) -> None:
+    """Show a model's card: what it is, what it was trained on, and how it scored.
+
+    The model file is verified first (its SHA-256 against the card, then the labels and
+    features it was built for), exactly as `cleaner split` verifies it before using it.
+    """
+    from cleaner.label import default_model_path
+    from cleaner.train import describe_card
+
+    model = load_verified(model_path)
+    if as_json:
+        click.echo(json.dumps(model.card, indent=2, ensure_ascii=False))
+    else:
+        click.echo(describe_card(model.card, path=model_path or str(default_model_path())),
+                   nl=False)

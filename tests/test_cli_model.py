@@ -232,3 +232,32 @@ def test_eval_bad_gold_file_reported_others_scored(cli_model: Path, tmp_path: Pa
     assert json.loads(result.stdout)["scores"]["all"]["n_dumps"] == 2
     only_bad = invoke("eval", bad, "--model", cli_model)
     assert (only_bad.exit_code, only_bad.stdout) == (1, "")
+
+
+# --- info ---------------------------------------------------------------------------------------
+
+
+def test_info_summarises_the_card(cli_model: Path) -> None:
+    result = invoke("info", "--model", cli_model)
+    assert result.exit_code == 0, result.output
+    card = json.loads(card_path(cli_model).read_text(encoding="utf-8"))
+    out = result.stdout
+    assert out.startswith(f"cleaner line labeller ({cli_model})\n")
+    for text in (f"built by cleaner {card['cleaner_version']} on {card['created']}, seed 7",
+                 f"sha256 {card['sha256']}", "labels: body, headline, byline, teaser, comment, "
+                 "boilerplate", f"scikit-learn {card['versions']['scikit-learn']}",
+                 card["training_data_sha256"], card["training_data"][0]["sha256"],
+                 card["training_data"][1]["sha256"], "licences: invented text: MIT",
+                 f"macro-F1 {card['scores']['labeller']['macro_f1']}", "2-fold"):
+        assert text in out, text
+    body = card["scores"]["labeller"]["per_label"]["body"]
+    [row] = [line.split() for line in out.splitlines() if line.startswith("  body ")]
+    assert row == ["body", *(f"{body[k]:.3f}" for k in ("precision", "recall", "f1")),
+                   f"{body['support']:,}"]
+
+
+def test_info_json_is_the_card(cli_model: Path) -> None:
+    result = invoke("info", "--model", cli_model, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == json.loads(card_path(cli_model).read_text("utf-8"))
+

@@ -28,6 +28,7 @@ from cleaner.train import (
     check_output,
     class_weights,
     data_licences,
+    describe_card,
     dump_groups,
     file_sha256,
     label_report,
@@ -342,3 +343,13 @@ def test_training_files_hold_out_only_the_base(tmp_path: Path) -> None:
     assert [len(f.held) for f in files] == [sum(side), 0]
     assert [f.weight for f in files] == [1.0, 3.0]
     assert [f.format for f in files] == ["jsonl", "jsonl"]
+
+
+def test_describe_card_of_an_older_or_partial_card() -> None:
+    # Cards written before per-file counts existed (and odd ones) still read, with "?" gaps.
+    text = describe_card({"training_data": [{"path": "c.jsonl", "sha256": "ab", "bytes": 5}],
+                          "dumps": 1802, "scores": {"cv": "3-fold"}})
+    assert "  c.jsonl (jsonl): 5 bytes\n    sha256 ab\n" in text
+    assert "trained on 1,802 dumps (? lines)" in text
+    assert "cross-validated" not in text  # no labeller report to show
+    assert describe_card({}).startswith("?\n  built by cleaner ? on ?, seed ?\n")
