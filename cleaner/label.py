@@ -97,13 +97,16 @@ def _check_card(card: dict[str, Any], path: Path) -> None:
         raise ModelError(f"{path}: model has labels {card.get('labels')}, not ours; {REBUILD_HINT}")
     from cleaner.segment import GAP_NAMES
 
-    features = card.get("features", {})
+    # A card is JSON anyone can edit: a field of the wrong type is a mismatch, not a traceback.
+    features = card.get("features")
+    features = features if isinstance(features, dict) else {}
     if (features.get("dense") != list(DENSE_NAMES) or features.get("hash") != HASH_FEATURES
             or features.get("gaps") != list(GAP_NAMES)):
         raise ModelError(f"{path}: model was built for other features; {REBUILD_HINT}")
     import sklearn
 
-    trained = card.get("versions", {}).get("scikit-learn")
+    versions = card.get("versions")
+    trained = versions.get("scikit-learn") if isinstance(versions, dict) else None
     if trained != sklearn.__version__:
         warnings.warn(
             f"{path}: trained with scikit-learn {trained}, running {sklearn.__version__}",

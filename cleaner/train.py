@@ -397,52 +397,65 @@ def train(
     return card
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """A card field that should be an object, or {} (a card is JSON anyone can edit)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _count(value: Any) -> str:
+    """A count with thousands separators; anything else as it is."""
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _score(value: Any, width: int) -> str:
+    """A score to three decimals, right-aligned; anything else as it is."""
+    return (f"{value:.3f}" if isinstance(value, int | float) else str(value)).rjust(width)
+
+
 def describe_card(card: dict[str, Any], *, path: str = "") -> str:
     """A model card as people read it: what the model is, what it learnt from, how it scores."""
-
-    def get(key: str, default: Any = "?") -> Any:
-        return card.get(key, default)
-
-    def count(key: str) -> str:
-        value = card.get(key, "?")
-        return f"{value:,}" if isinstance(value, int) else str(value)
-
-    versions = ", ".join(f"{k} {v}" for k, v in get("versions", {}).items())
+    get = card.get
+    versions = ", ".join(f"{k} {v}" for k, v in _mapping(get("versions")).items())
+    labels = get("labels")
     out = [
-        f"{get('name')}" + (f" ({path})" if path else ""),
-        f"  built by cleaner {get('cleaner_version')} on {get('created')}, seed {get('seed')}"
+        f"{get('name', '?')}" + (f" ({path})" if path else ""),
+        f"  built by cleaner {get('cleaner_version', '?')} on {get('created', '?')}, "
+        f"seed {get('seed', '?')}"
         + (f", in {get('train_seconds')} s" if "train_seconds" in card else ""),
-        f"  file: {count('size_bytes')} bytes, sha256 {get('sha256')}",
-        f"  labels: {', '.join(get('labels', []))}",
+        f"  file: {_count(get('size_bytes', '?'))} bytes, sha256 {get('sha256', '?')}",
+        f"  labels: {', '.join(map(str, labels)) if isinstance(labels, list) else labels}",
         f"  library versions: {versions}",
-        f"training data (sha256 of the files' hashes {get('training_data_sha256')}):",
+        f"training data (sha256 of the files' hashes {get('training_data_sha256', '?')}):",
     ]
-    for entry in get("training_data", []):
-        counts = ", ".join(f"{entry[key]:,} {name}" for key, name in (
+    data = get("training_data")
+    for entry in map(_mapping, data if isinstance(data, list) else []):
+        counts = ", ".join(f"{_count(entry[key])} {name}" for key, name in (
             ("dumps", "dumps"), ("lines", "lines"), ("held_out_dumps", "held out"))
             if key in entry)
-        extra = f"; {counts}" if counts else ""
         weight = f", weight {entry['weight']}" if "weight" in entry else ""
         out.append(f"  {entry.get('path')} ({entry.get('format', 'jsonl')}{weight}): "
-                   f"{entry.get('bytes', 0):,} bytes{extra}")
+                   f"{_count(entry.get('bytes', '?'))} bytes" + (f"; {counts}" if counts else ""))
         out.append(f"    sha256 {entry.get('sha256')}")
     out += [
-        f"  trained on {count('dumps')} dumps ({count('lines')} lines)"
-        + (f" and {card['synthetic_dumps']} synthetic joins" if "synthetic_dumps" in card else ""),
-        f"  held out: {count('held_out_dumps')} dumps; {get('holdout', 'none')}",
+        f"  trained on {_count(get('dumps', '?'))} dumps ({_count(get('lines', '?'))} lines)"
+        + (f" and {_count(get('synthetic_dumps'))} synthetic joins"
+           if "synthetic_dumps" in card else ""),
+        f"  held out: {_count(get('held_out_dumps', '?'))} dumps; {get('holdout', 'none')}",
         f"licences: {get('licences', 'not recorded')}",
     ]
-    scores = get("scores", {})
-    report = scores.get("labeller")
-    if isinstance(report, dict):
+    scores = _mapping(get("scores"))
+    report = _mapping(scores.get("labeller"))
+    if report:
         out += [f"cross-validated scores: {scores.get('cv', '')}",
                 f"  {'label':<12} {'precision':>9} {'recall':>7} {'F1':>7} {'support':>8}"]
-        for label, s in report.get("per_label", {}).items():
-            out.append(f"  {label:<12} {s['precision']:>9.3f} {s['recall']:>7.3f} "
-                       f"{s['f1']:>7.3f} {s['support']:>8,}")
+        for label, value in _mapping(report.get("per_label")).items():
+            row = _mapping(value)
+            out.append(f"  {label:<12} {_score(row.get('precision'), 9)} "
+                       f"{_score(row.get('recall'), 7)} {_score(row.get('f1'), 7)} "
+                       f"{_count(row.get('support')):>8}")
         out.append(f"  macro-F1 {report.get('macro_f1')}, body-vs-rest F1 {report.get('body_f1')}")
-        stage1 = scores.get("stage1")
-        if isinstance(stage1, dict):
+        stage1 = _mapping(scores.get("stage1"))
+        if stage1:
             out.append(f"  (stage 1 alone: macro-F1 {stage1.get('macro_f1')}, "
                        f"body-vs-rest F1 {stage1.get('body_f1')})")
     return "\n".join(out) + "\n"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import pickle
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -261,3 +263,108 @@ def test_info_json_is_the_card(cli_model: Path) -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == json.loads(card_path(cli_model).read_text("utf-8"))
 
+
+# --- model file safety --------------------------------------------------------------------------
+
+COMMANDS = ["split", "label", "eval", "info"]
+
+
+def run_with_model(command: str, model: Path, tmp_path: Path) -> Result:
+    """Run one of the model-loading commands on a small input with the given model."""
+    scrape = tmp_path / "scrape.txt"
+    scrape.write_text("A headline\n\nSome body text of the article.\n", encoding="utf-8")
+    inputs: dict[str, list[str | Path]] = {
+        "split": [scrape, "-q"], "label": [scrape], "eval": [HANDWRITTEN], "info": []}
+    return invoke(command, *inputs[command], "--model", model)
+
+
+def copy_model(source: Path, target: Path) -> Path:
+    """A copy of a model file and its card under another name."""
+    target.write_bytes(source.read_bytes())
+    card_path(target).write_bytes(card_path(source).read_bytes())
+    return target
+
+
+def edit_card(model: Path, **changes: Any) -> None:
+    """Change fields of a model's card (the model file's hash stays valid)."""
+    card = json.loads(card_path(model).read_text(encoding="utf-8"))
+    card.update(changes)
+    card_path(model).write_text(json.dumps(card), encoding="utf-8")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_flipped_byte_refused(cli_model: Path, tmp_path: Path, command: str) -> None:
+    model = copy_model(cli_model, tmp_path / "flipped.joblib")
+    data = bytearray(model.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    model.write_bytes(bytes(data))
+    line = one_error_line(run_with_model(command, model, tmp_path))
+    assert line == (f"error: {model}: SHA-256 does not match its model card (corrupt or "
+                    "tampered); rebuild it with `make train`")
+
+
+class Payload:
+    """Unpickling this opens (so creates) a file: a stand-in for code a pickle can run."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
+        return (open, (str(self.marker), "w"))
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_foreign_pickle_never_unpickled(cli_model: Path, tmp_path: Path, command: str) -> None:
+    marker = tmp_path / "code-ran"
+    model = copy_model(cli_model, tmp_path / "foreign.joblib")
+    model.write_bytes(pickle.dumps(Payload(marker)))  # the card still names the real model
+    line = one_error_line(run_with_model(command, model, tmp_path))
+    assert "SHA-256 does not match its model card" in line
+    assert not marker.exists()
+    # The payload is live: loading it without the check runs it (so the test can fail).
+    import joblib
+
+    joblib.load(model)
+    assert marker.exists()
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_other_label_set_refused(cli_model: Path, tmp_path: Path, command: str) -> None:
+    model = copy_model(cli_model, tmp_path / "labels.joblib")
+    edit_card(model, labels=["body", "headline", "byline", "teaser", "comment", "ads"])
+    line = one_error_line(run_with_model(command, model, tmp_path))
+    assert line.startswith(f"error: {model}: model has labels ")
+    assert "'ads'" in line
+    assert line.endswith("not ours; rebuild it with `make train`")
+
+
+@pytest.mark.parametrize("command", ["eval", "info"])
+def test_other_sklearn_version_warned(cli_model: Path, tmp_path: Path, command: str) -> None:
+    model = copy_model(cli_model, tmp_path / "old.joblib")
+    edit_card(model, versions={"scikit-learn": "1.8.0"})
+    result = run_with_model(command, model, tmp_path)
+    assert result.exit_code == 0, result.output
+    import sklearn
+
+    assert result.stderr.splitlines() == [
+        f"warning: {model}: trained with scikit-learn 1.8.0, running {sklearn.__version__}"]
+
+
+@pytest.mark.parametrize("command", ["split", "label"])
+def test_other_sklearn_version_warned_by_split(cli_model: Path, tmp_path: Path,
+                                               command: str) -> None:
+    model = copy_model(cli_model, tmp_path / "old.joblib")
+    edit_card(model, versions={"scikit-learn": "1.8.0"})
+    with pytest.warns(UserWarning, match=r"trained with scikit-learn 1\.8\.0, running "):
+        result = run_with_model(command, model, tmp_path)
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_malformed_card_fields_are_errors_not_tracebacks(cli_model: Path, tmp_path: Path,
+                                                         command: str) -> None:
+    model = copy_model(cli_model, tmp_path / "odd.joblib")
+    edit_card(model, features=["not", "an", "object"], versions="1.9")
+    line = one_error_line(run_with_model(command, model, tmp_path))
+    assert line == (f"error: {model}: model was built for other features; "
+                    "rebuild it with `make train`")

@@ -353,3 +353,7 @@ def test_describe_card_of_an_older_or_partial_card() -> None:
     assert "trained on 1,802 dumps (? lines)" in text
     assert "cross-validated" not in text  # no labeller report to show
     assert describe_card({}).startswith("?\n  built by cleaner ? on ?, seed ?\n")
+    odd = describe_card({"versions": "1.9", "training_data": ["x"], "labels": "all",
+                         "scores": {"labeller": {"per_label": {"body": {"f1": "high"}}}}})
+    assert "  labels: all\n" in odd
+    assert "  body              None    None    high     None\n" in odd
