@@ -20,7 +20,7 @@ import importlib
 import json
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, Literal, TypeAlias, TypeVar, cast
@@ -42,11 +42,19 @@ TASKS_AHEAD = 2
 TXT_PART_SIZE = 1000
 MANIFEST_VERSION = 1
 TXT_MANIFEST = ".cleaner-manifest.json"
+# Files of these kinds hold one document; up to MAX_UNREAD_BYTES they are read by the worker
+# that cleans them (a task then holds at most batch_size such files).
+SINGLE_DOCUMENT_SUFFIXES = frozenset({".txt", ".html", ".htm", ".xhtml"})
+MAX_UNREAD_BYTES = 4 * 1024 * 1024
 DROPPED_LABELS: tuple[Label, ...] = tuple(label for label in LABELS if label not in CONTENT_LABELS)
 STDIO = "-"
 
 # A model, the path of a model file, or None for the shipped model.
 ModelRef: TypeAlias = "Model | str | Path | None"
+# What cleaning gives for a document, and for a unit of work (a document, or a file read by the
+# worker: the outcome of each of its documents).
+Outcome: TypeAlias = "Cleaned | InputError"
+UnitResult: TypeAlias = "Outcome | tuple[Outcome, ...]"
 T = TypeVar("T")
 
 
@@ -85,22 +93,39 @@ class CleanSettings:
 
 
 def clean_batch(
-    documents: Sequence[Document], *, model: ModelRef = None, detect_language: bool = True
-) -> list[Cleaned | InputError]:
-    """Clean one batch (a worker's task); a document that fails becomes its InputError."""
+    units: Sequence[Document | Unread], *, model: ModelRef = None, detect_language: bool = True
+) -> list[UnitResult]:
+    """Clean one batch (a worker's task): per unit, its outcome; an Unread file's, read here.
+
+    A document that fails becomes its InputError; so does a file that cannot be read.
+    """
+    loaded = resolve_model(model)  # a bad model is fatal, not a per-document error
+    items = [[unit] if isinstance(unit, Document) else list(unit.read()) for unit in units]
+    documents = [doc for found in items for doc in found if isinstance(doc, Document)]
+    cleaned = iter(_clean_documents(documents, model=loaded, detect_language=detect_language))
+    out: list[UnitResult] = []
+    for unit, found in zip(units, items, strict=True):
+        outcomes = tuple(next(cleaned) if isinstance(d, Document) else d for d in found)
+        out.append(outcomes[0] if isinstance(unit, Document) else outcomes)
+    return out
+
+
+def _clean_documents(
+    documents: Sequence[Document], *, model: Model, detect_language: bool = True
+) -> list[Outcome]:
+    """Clean documents in one call; if that fails, one by one, a failing one as its InputError."""
     from cleaner.pipeline import clean_documents
 
-    loaded = resolve_model(model)  # a bad model is fatal, not a per-document error
     try:
-        return list(clean_documents(documents, model=loaded, detect_language=detect_language))
+        return list(clean_documents(documents, model=model, detect_language=detect_language))
     except CleanerError:
         if len(documents) == 1:
             raise
     # One bad document must not take its batch down: clean them one by one to find it.
-    out: list[Cleaned | InputError] = []
+    out: list[Outcome] = []
     for doc in documents:
         try:
-            out.extend(clean_documents([doc], model=loaded, detect_language=detect_language))
+            out.extend(clean_documents([doc], model=model, detect_language=detect_language))
         except CleanerError as err:
             out.append(InputError(f"{doc.source}: {err}"))
     return out
@@ -121,8 +146,8 @@ def batches(items: Iterable[T], *, size: int, counts: Callable[[T], bool]) -> It
 
 
 def _map_batches(
-    tasks: Iterable[list[Document]], *, settings: CleanSettings
-) -> Iterator[list[Cleaned | InputError]]:
+    tasks: Iterable[list[Document | Unread]], *, settings: CleanSettings
+) -> Iterator[list[UnitResult]]:
     """Clean each task's documents, results in task order, in this process or in workers."""
     if settings.jobs == 1:
         for documents in tasks:
@@ -157,15 +182,15 @@ def _portable_model(model: ModelRef) -> ModelRef:
 
 
 def clean_tagged(
-    tagged: Iterable[tuple[T, Document | None]], *, settings: CleanSettings
-) -> Iterator[tuple[T, Cleaned | InputError | None]]:
-    """Clean the documents of (tag, document) pairs, in order; a None document passes through.
+    tagged: Iterable[tuple[T, Document | Unread | None]], *, settings: CleanSettings
+) -> Iterator[tuple[T, UnitResult | None]]:
+    """Clean the units of (tag, unit) pairs, in order; a None unit passes through.
 
-    Only documents travel to the workers; tags stay here and are paired back with the results.
+    Only units travel to the workers; tags stay here and are paired back with the results.
     """
-    pending: deque[list[tuple[T, Document | None]]] = deque()
+    pending: deque[list[tuple[T, Document | Unread | None]]] = deque()
 
-    def tasks() -> Iterator[list[Document]]:
+    def tasks() -> Iterator[list[Document | Unread]]:
         for batch in batches(tagged, size=settings.batch_size, counts=lambda p: p[1] is not None):
             pending.append(batch)  # before the task is handed out: its results come after
             yield [doc for _, doc in batch if doc is not None]
@@ -195,7 +220,7 @@ def clean_iter(
     for _, result in clean_tagged(((None, doc) for doc in documents), settings=settings):
         if isinstance(result, InputError):
             raise result
-        if result is not None:
+        if result is not None and not isinstance(result, tuple):
             yield result
 
 
@@ -253,13 +278,29 @@ class Position:
 
 
 @dataclass(frozen=True, slots=True)
+class Unread:
+    """A small single-document file, to be read where it is cleaned (in a worker).
+
+    HTML extraction is the costly part of reading: done by the workers, it runs on every core
+    instead of in the one process that feeds them all.
+    """
+
+    path: str
+    options: ReadOptions
+
+    def read(self) -> Iterator[Document | InputError]:
+        """The file's documents and errors."""
+        return documents_of(self.path, options=self.options)
+
+
+@dataclass(frozen=True, slots=True)
 class Entry:
-    """One item of the input stream: a document or the error of a file or record."""
+    """One item of the input stream: a document, the error of a file or record, or an Unread."""
 
     input: int  # index of the input (an expanded path) it came from
     item: int  # its index among that input's items
     path: str
-    value: Document | InputError
+    value: Document | InputError | Unread
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,11 +356,13 @@ def read_inputs(
     options: ReadOptions = ReadOptions(),
     stdin: BinaryIO | None = None,
     start: Position = Position(),
+    defer: bool = False,
 ) -> Iterator[Entry | InputDone]:
     """Every document and error of the inputs in order, each input closed by an InputDone.
 
     From `start` on: earlier inputs are not even opened, earlier items of the start input are
-    read (to be counted) but not yielded.
+    read (to be counted) but not yielded. With `defer`, a small single-document file comes as
+    one Entry holding an Unread, and no InputDone: whoever reads it counts it.
     """
     for index, path in enumerate(expand(paths, glob=options.glob)):
         if index < start.input:
@@ -327,6 +370,10 @@ def read_inputs(
         if isinstance(path, InputError):
             yield Entry(index, 0, "", path)
             yield InputDone(index, "", 0, 1)
+            continue
+        resumed_here = index == start.input and (start.item > 0 or start.skip > 0)
+        if defer and not resumed_here and single_document(path):
+            yield Entry(index, 0, path, Unread(path, options))
             continue
         documents = errors = 0
         for item, value in enumerate(documents_of(path, options=options, stdin=stdin)):
@@ -337,6 +384,16 @@ def read_inputs(
             if index > start.input or item >= start.item:
                 yield Entry(index, item, path, value)
         yield InputDone(index, path, documents, errors)
+
+
+def single_document(path: str) -> bool:
+    """Whether a file holds one document and is small: plain text or HTML, up to a few MiB."""
+    if path == STDIO or Path(path).suffix.lower() not in SINGLE_DOCUMENT_SUFFIXES:
+        return False
+    try:
+        return Path(path).stat().st_size <= MAX_UNREAD_BYTES
+    except OSError:
+        return False  # read here, where the error is reported as for any input
 
 
 # --- the tally of a run -------------------------------------------------------------------------
@@ -650,6 +707,9 @@ class Job:
     clean: CleanSettings = CleanSettings()
     output: OutputSpec = OutputSpec()
     resume: bool = False
+    # Workers read small single-document files themselves; off when they may not see our files
+    # (a Dask cluster on other machines).
+    workers_read: bool = True
 
 
 def run(job: Job, *, hooks: Hooks = Hooks()) -> Tally:
@@ -677,31 +737,43 @@ def run(job: Job, *, hooks: Hooks = Hooks()) -> Tally:
         if manifest_file is not None:
             save_manifest(manifest_file, Manifest(key, parts.index, position, before))
 
-    entries = read_inputs(job.paths, options=job.read, stdin=hooks.stdin, start=start)
-    tagged = ((e, e.value if isinstance(e, Entry) and isinstance(e.value, Document) else None)
+    def handle(entry: Entry, outcome: Outcome) -> None:
+        if isinstance(outcome, InputError):
+            error = error_entry(outcome, path=entry.path)
+            hooks.error(error)
+            tally.fail(error)
+            return
+        skip = start.skip if (entry.input, entry.item) == (start.input, start.item) else 0
+        for n, row in enumerate(output_rows(spec.kind, outcome)):
+            if n < skip:
+                continue
+            if parts.full():
+                checkpoint(Position(entry.input, entry.item, n), tally)
+            parts.write(row)
+        for row in dropped_rows(outcome):
+            parts.write_dropped(row)
+        tally.add(outcome)
+
+    entries = read_inputs(job.paths, options=job.read, stdin=hooks.stdin, start=start,
+                          defer=job.workers_read)  # fmt: skip
+    tagged = ((e, None if isinstance(e, InputDone) or isinstance(e.value, InputError) else e.value)
               for e in entries)  # fmt: skip
     try:
         for entry, result in clean_tagged(tagged, settings=job.clean):
             if isinstance(entry, InputDone):
                 tally.input_done(entry)
                 inputs += 1
-            elif isinstance(result, InputError) or isinstance(entry.value, InputError):
-                err = result if isinstance(result, InputError) else entry.value
-                assert isinstance(err, InputError)
-                error = error_entry(err, path=entry.path)
-                hooks.error(error)
-                tally.fail(error)
-            elif result is not None:
-                skip = start.skip if (entry.input, entry.item) == (start.input, start.item) else 0
-                for n, row in enumerate(output_rows(spec.kind, result)):
-                    if n < skip:
-                        continue
-                    if parts.full():
-                        checkpoint(Position(entry.input, entry.item, n), tally)
-                    parts.write(row)
-                for row in dropped_rows(result):
-                    parts.write_dropped(row)
-                tally.add(result)
+            elif isinstance(result, tuple):  # an Unread file: its documents' outcomes
+                for item, outcome in enumerate(result):
+                    handle(replace(entry, item=item), outcome)
+                errors = sum(isinstance(outcome, InputError) for outcome in result)
+                tally.input_done(InputDone(entry.input, entry.path, len(result) - errors, errors))
+                inputs += 1
+            elif result is None:  # an error of the input stream itself: nothing to clean
+                assert isinstance(entry.value, InputError)
+                handle(entry, entry.value)
+            else:
+                handle(entry, result)
             hooks.progress(tally, inputs)
         if tally.files == 0 and state is None:
             # Nothing could be read: keep what the outputs held (a mistyped glob must not empty

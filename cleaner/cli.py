@@ -276,6 +276,8 @@ def job_of(kind: Literal["split", "label"], options: dict[str, Any]) -> Job:
         ),
         output=spec,
         resume=options["resume"],
+        # A Dask cluster's workers may not see our files: send them the documents instead.
+        workers_read=options["backend"] != "dask",
     )
 
 

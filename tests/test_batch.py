@@ -16,12 +16,16 @@ from cleaner.batch import (
     ErrorEntry,
     InputDone,
     Position,
+    ReadOptions,
     Tally,
+    Unread,
     batches,
     clean_bag,
+    clean_batch,
     clean_iter,
     error_entry,
     read_inputs,
+    single_document,
     tally_from_dict,
     tally_to_dict,
 )
@@ -92,6 +96,46 @@ def test_read_inputs_stream_and_resume_point(tmp_path: Path) -> None:
     # From input 2 on: earlier inputs are not even looked at.
     later = list(read_inputs([str(good), missing, str(good)], start=Position(2, 0, 0)))
     assert later == stream[4:]
+
+
+def test_small_single_document_files_are_left_to_the_workers(tmp_path: Path) -> None:
+    page = tmp_path / "a.html"
+    page.write_text("<html><body><p>One line.</p></body></html>", encoding="utf-8")
+    lines = tmp_path / "b.jsonl"  # may hold many documents: read here, streamed
+    lines.write_text("", encoding="utf-8")
+    first, *middle, last = read_inputs([str(page), str(lines), str(page)], defer=True)
+    options = ReadOptions()
+    assert first == Entry(0, 0, str(page), Unread(str(page), options))
+    assert last == Entry(2, 0, str(page), Unread(str(page), options))
+    assert isinstance(middle[-1], InputDone)
+    assert all(e.input == 1 and not isinstance(e.value if isinstance(e, Entry) else 0, Unread)
+               for e in middle)  # fmt: skip
+    # The input a resumed run starts in is read here, to skip what was written.
+    for start in (Position(0, 1, 0), Position(0, 0, 2)):
+        resumed = list(read_inputs([str(page)], defer=True, start=start))
+        assert isinstance(resumed[0], Entry) == (start.item == 0)
+        assert resumed[-1] == InputDone(0, str(page), 1, 0)
+    assert single_document(str(page))
+    assert not single_document("-")
+    assert not single_document(str(tmp_path / "missing.txt"))
+
+
+@requires_model
+def test_clean_batch_reads_unread_files_in_order(tmp_path: Path) -> None:
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"\x00\x01")
+    docs = documents()
+    units: list[Document | Unread] = [docs[0], Unread(DUMPS[1], ReadOptions()),
+                                      Unread(str(binary), ReadOptions()), docs[2]]  # fmt: skip
+    out = clean_batch(units)
+    expected = clean_documents([docs[0], docs[1], docs[2]])
+    assert out[0] == expected[0]
+    assert out[1] == (expected[1],)
+    assert isinstance(out[2], tuple)
+    [error] = out[2]
+    assert isinstance(error, InputError)
+    assert str(error).startswith(f"{binary}: binary")
+    assert out[3] == expected[2]
 
 
 def test_error_entry_splits_path_and_reason() -> None:
