@@ -160,13 +160,13 @@ def batch_options(func: F) -> F:
             metavar="FILE", help="Also write the run summary (with every error) as JSON to FILE.",
         ),
         click.option(
-            "--glob", default="*", show_default=True,
+            "--glob", default="*", show_default=True, metavar="PATTERN",
             help="Which files of a directory PATH to read (at any depth, e.g. '*.html').",
         ),
-        click.option("--text-field", default="text", show_default=True,
-                     help="The text field of .jsonl inputs."),
-        click.option("--id-field", default="id", show_default=True,
-                     help="The id field of .jsonl inputs (it becomes the documents' source)."),
+        click.option("--text-field", default="text", show_default=True, metavar="NAME",
+                     help="The field holding each document's text in .jsonl inputs."),
+        click.option("--id-field", default="id", show_default=True, metavar="NAME",
+                     help="The field holding each document's id in .jsonl inputs."),
         click.option("--model", "model_path", metavar="PATH", help=MODEL_HELP),
         click.option(
             "--batch-size", default=BATCH_SIZE, show_default=True, type=click.IntRange(min=1),
