@@ -168,9 +168,20 @@ def _map_batches(
         pre_dispatch=f"{TASKS_AHEAD}*n_jobs",
     )
     task = delayed(clean_batch)
-    yield from parallel(
-        task(docs, model=model, detect_language=settings.detect_language) for docs in tasks
-    )
+    try:
+        yield from parallel(
+            task(docs, model=model, detect_language=settings.detect_language) for docs in tasks
+        )
+    except Exception as err:
+        # loky's TerminatedWorkerError (a worker killed, most often for memory), by name: its
+        # module is not loaded for --jobs 1.
+        if type(err).__name__ != "TerminatedWorkerError":
+            raise
+        detail = str(err).strip().splitlines()[-1]
+        raise CleanerError(
+            f"a worker process died ({detail}); out of memory? try a smaller --batch-size "
+            "or fewer --jobs"
+        ) from None
 
 
 def _portable_model(model: ModelRef) -> ModelRef:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from click.testing import CliRunner, Result
@@ -432,3 +433,18 @@ def test_bad_model_with_workers_stops_before_any_output(tmp_path: Path) -> None:
     [line] = result.stderr.splitlines()
     assert line.startswith(f"error: {model}: SHA-256 does not match")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+class DiesWhenUnpickled:
+    """A 'model' whose unpickling ends the worker process that receives it."""
+
+    def __reduce__(self) -> tuple[Any, tuple[int]]:
+        return (os._exit, (3,))
+
+
+def test_a_dying_worker_is_one_clean_error() -> None:
+    # Last in this file: loky replaces its broken pool of workers at the next parallel call.
+    from cleaner.errors import CleanerError
+
+    with pytest.raises(CleanerError, match=r"^a worker process died \(.*\); out of memory\?"):
+        list(clean_iter(documents(), model=cast(Any, DiesWhenUnpickled()), jobs=2))
