@@ -25,6 +25,25 @@ test: $(STAMP)
 	$(PY) -m mypy
 	$(PY) -m pytest
 
+# The coverage-guided fuzzer (atheris) over the readers, tests/fuzz_read.py, for FUZZ_SECONDS.
+# Seeds: the fixtures and the kept findings; new inputs go to build/fuzz/corpus. A finding stops
+# the run with a non-zero exit and its input in build/fuzz/: keep it in tests/regressions/read/,
+# where pytest replays it (tests/test_fuzz.py), and fix the reader.
+FUZZ_SECONDS ?= 90
+FUZZ_STAMP := $(VENV)/.installed-fuzz
+FUZZ_SEEDS := $(wildcard fixtures/dumps fixtures/html fixtures/weak) tests/regressions/read
+
+$(FUZZ_STAMP): $(STAMP)
+	$(PY) -m pip install -q -c requirements.lock -e '.[fuzz]'
+	touch $(FUZZ_STAMP)
+
+.PHONY: fuzz
+fuzz: $(FUZZ_STAMP)
+	mkdir -p build/fuzz/corpus
+	# -timeout: one input taking 30 s is a hang; -rss_limit_mb: issue 5's 2 GB memory bound.
+	$(PY) tests/fuzz_read.py -max_total_time=$(FUZZ_SECONDS) -timeout=30 -rss_limit_mb=2048 \
+		-artifact_prefix=build/fuzz/ -print_final_stats=1 build/fuzz/corpus $(FUZZ_SEEDS)
+
 # Debian's chromium, for the review page's test in a real browser (tests/test_review.py skips,
 # saying why, where it is missing). Needs root and the apt registry; a no-op once installed.
 .PHONY: browser
