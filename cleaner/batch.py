@@ -594,11 +594,14 @@ class _Parts:
                                    target=self.spec.target(0), stdout=self.stdout)  # fmt: skip
         if final and unsharded and self.drop is None and self.spec.dropped is not None:
             self.drop = open_writer("jsonl", kind="dropped", target=self.spec.dropped)
-        # Dropped lines first: a committed output part then always has its dropped part.
-        for writer in (self.drop, self.out):
-            if writer is not None:
-                writer.commit()
-        self.out = self.drop = None
+        # Dropped lines first: a committed output part then always has its dropped part. An
+        # unsharded dropped file (beside --format txt's parts) stays open until the end.
+        if self.drop is not None and (final or not unsharded):
+            self.drop.commit()
+            self.drop = None
+        if self.out is not None:
+            self.out.commit()
+            self.out = None
         self.index += 1
         self.rows = 0
 

@@ -281,6 +281,20 @@ def test_txt_files_stay_inside_out_dir(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 @requires_model
+def test_txt_parts_keep_one_dropped_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # .txt files are moved in a few at a time; the (unsharded) dropped file holds every line.
+    monkeypatch.setattr("cleaner.batch.TXT_PART_SIZE", 2)
+    expected = tmp_path / "expected.jsonl"
+    invoke("split", "-q", "--dropped", str(expected), *DUMPS)
+    dropped = tmp_path / "dropped.jsonl"
+    result = invoke("split", "-q", "--format", "txt", "--out-dir", str(tmp_path / "out"),
+                    "--dropped", str(dropped), *DUMPS)  # fmt: skip
+    assert result.exit_code == 0
+    assert dropped.read_bytes() == expected.read_bytes() != b""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dropped.jsonl", "expected.jsonl", "out"]
+
+
+@requires_model
 def test_out_dir_not_empty_is_refused(tmp_path: Path) -> None:
     (tmp_path / "someone-elses.txt").write_text("x", encoding="utf-8")
     result = invoke("split", "--format", "txt", "--out-dir", str(tmp_path), DUMPS[0])
