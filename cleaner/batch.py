@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -842,7 +843,22 @@ def _start_state(job: Job, *, key: dict[str, Any], manifest_file: Path | None) -
         )
     if spec.format == "txt":
         rollback_txt(spec.output, done=manifest.parts if manifest else 0)
+    else:
+        for sharded in (spec.output, spec.dropped):
+            if sharded is not None:
+                remove_temporaries(sharded)
     return manifest
+
+
+def remove_temporaries(path: str) -> None:
+    """Remove the temporary files a killed run left beside the shards of `path` (and manifest)."""
+    from cleaner.write import TMP_SUFFIX
+
+    target = Path(path)
+    for leftover in target.parent.glob(f".{target.stem}-*{TMP_SUFFIX}"):
+        if re.fullmatch(rf"\.{re.escape(target.stem)}-(\d+{re.escape(target.suffix)}"
+                        rf"|manifest\.json)\..+{re.escape(TMP_SUFFIX)}", leftover.name):
+            leftover.unlink(missing_ok=True)
 
 
 def _check_out_dir(out_dir: Path, *, resume: bool) -> None:

@@ -176,7 +176,11 @@ def test_killed_process_leaves_only_complete_shards(tmp_path: Path) -> None:
     for part in shards(tmp_path, "out"):
         assert all(json.loads(line) for line in part.read_text("utf-8").splitlines())
     assert all(p.name.startswith(".") or p.name.startswith("out-") for p in tmp_path.iterdir())
+    (tmp_path / ".out-00999.jsonl.x1y2.tmp").write_text("{\"partial", encoding="utf-8")
+    (tmp_path / ".keep.tmp").write_text("not ours", encoding="utf-8")
     resumed = invoke(*args, "-o", str(out), "--resume", *inputs)
     assert resumed.exit_code == 0
+    # --resume cleared what the killed run left behind, and only that.
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == [".keep.tmp"]
     whole = invoke("split", "-q", *inputs).stdout
     assert "".join(p.read_text("utf-8") for p in shards(tmp_path, "out")) == whole
