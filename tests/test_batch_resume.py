@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from cleaner.batch import CleanSettings, Job, OutputSpec, run
 from cleaner.cli import cleaner
 from cleaner.label import default_model_path
-from cleaner.pipeline import clean_documents
-from cleaner.types import Document
+from cleaner.pipeline import Cleaned, clean_documents
+from cleaner.read import split_lines
+from cleaner.types import Document, Label, Record
 from cleaner.write import JsonlWriter, TxtWriter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -184,3 +192,81 @@ def test_killed_process_leaves_only_complete_shards(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == [".keep.tmp"]
     whole = invoke("split", "-q", *inputs).stdout
     assert "".join(p.read_text("utf-8") for p in shards(tmp_path, "out")) == whole
+
+
+# --- the resume invariant, on a stand-in cleaner (no model: fast enough for Hypothesis) ----------
+
+
+def fake_clean(documents: Sequence[Document], **_kwargs: Any) -> list[Cleaned]:
+    """Every line starting with "r" is a record of its own; the others are dropped as teasers."""
+    out = []
+    for doc in documents:
+        lines = tuple(replace(line, label=Label.BODY if line.text.startswith("r") else Label.TEASER,
+                              p=0.5) for line in split_lines(doc.text))  # fmt: skip
+        records: list[Record] = []
+        articles: list[int | None] = []
+        for line in lines:
+            if line.label is Label.BODY:
+                articles.append(len(records))
+                records.append(Record(f"{doc.source}#{len(records)}", doc.source, None, None, None,
+                                      None, line.text, (line.number,)))  # fmt: skip
+            else:
+                articles.append(None)
+        out.append(Cleaned(doc.source, lines, tuple(articles), tuple(records)))
+    return out
+
+
+class StopError(Exception):
+    """The run dying."""
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    files=st.lists(st.lists(st.sampled_from(["r1", "r2", "x", ""]), max_size=6), min_size=1,
+                   max_size=6),
+    shard_size=st.integers(1, 4),
+    batch_size=st.integers(1, 3),
+    crash_at=st.integers(0, 6),
+)  # fmt: skip
+def test_resume_from_any_shard_gives_the_same_bytes(
+    files: list[list[str]], shard_size: int, batch_size: int, crash_at: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("cleaner.batch._clean_documents", fake_clean)
+    monkeypatch.setattr("cleaner.batch.resolve_model", lambda _model: None)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        inputs = []
+        for k, lines in enumerate(files):
+            path = work / f"in{k}.txt"
+            path.write_text("\n".join(lines), encoding="utf-8")
+            inputs.append(str(path))
+        spec = OutputSpec("split", "jsonl", str(work / "a" / "out.jsonl"),
+                          str(work / "a" / "drop.jsonl"), shard_size)  # fmt: skip
+        (work / "a").mkdir()
+        (work / "b").mkdir()
+        job = Job(tuple(inputs), clean=CleanSettings(batch_size=batch_size), output=spec)
+        whole = run(job)
+        crash_spec = replace(spec, output=str(work / "b" / "out.jsonl"),
+                             dropped=str(work / "b" / "drop.jsonl"))  # fmt: skip
+        crash_job = replace(job, output=crash_spec)
+        commit = JsonlWriter.commit
+
+        def dies(self: JsonlWriter) -> None:
+            if self.file is not None and self.file.target.name == f"out-{crash_at:05d}.jsonl":
+                raise StopError
+            commit(self)
+
+        with monkeypatch.context() as patch:
+            patch.setattr(JsonlWriter, "commit", dies)
+            with contextlib.suppress(StopError):
+                run(crash_job)
+        resumed = run(replace(crash_job, resume=True))
+        assert resumed == whole
+
+        def contents(folder: Path) -> dict[str, bytes]:
+            return {p.name: p.read_bytes() for p in folder.iterdir() if "manifest" not in p.name}
+
+        assert contents(work / "b") == contents(work / "a")
