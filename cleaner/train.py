@@ -8,7 +8,9 @@ Seeded and deterministic: the same data and seed give the same model card scores
 from __future__ import annotations
 
 import argparse
+import errno
 import hashlib
+import os
 import platform
 import sys
 import tempfile
@@ -291,9 +293,15 @@ def check_output(output: Path, data: Sequence[Path]) -> None:
     for target in (output, card):
         if target.resolve() in inputs:
             raise ModelError(f"{target}: is a training file; choose another model path")
+    # The nearest folder that exists must take a file; the missing ones are made when saving,
+    # so a run that fails leaves no empty folders behind either.
+    folder = output.parent.absolute()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
     try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=output.parent):
+        if not folder.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+        with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as err:
         raise ModelError(f"{output}: cannot write the model there ({err.strerror})") from None

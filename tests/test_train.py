@@ -305,10 +305,13 @@ def test_check_output(tmp_path: Path, output: str, message: str) -> None:
         check_output(tmp_path / output, data)
 
 
-def test_check_output_creates_the_folder(tmp_path: Path) -> None:
+def test_check_output_leaves_no_trace(tmp_path: Path) -> None:
+    # Missing folders are fine (saving makes them) and checking writes nothing.
     check_output(tmp_path / "new" / "deeper" / "m.joblib", [])
-    assert (tmp_path / "new" / "deeper").is_dir()
-    assert list((tmp_path / "new" / "deeper").iterdir()) == []
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ModelError, match="Not a directory"):
+        (tmp_path / "file").write_text("", encoding="utf-8")
+        check_output(tmp_path / "file" / "deeper" / "m.joblib", [])
 
 
 @pytest.mark.parametrize(
