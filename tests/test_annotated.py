@@ -372,3 +372,28 @@ def test_convert_failures_leave_no_file(tmp_path: Path) -> None:
         convert(HANDWRITTEN, tmp_path / "no-dir" / "out.jsonl")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.txt"]
     assert convert(HANDWRITTEN, tmp_path / "out.dat", fmt="jsonl") == 2
+
+
+# Lines that are nearly the format's own syntax, so that the parser's branches are all reached.
+near_syntax = st.one_of(
+    st.text(st.characters(codec="utf-8"), max_size=25),
+    st.builds(lambda a, b: a + b, st.sampled_from(
+        ["body |", "head|json ", "by | ", "=== article", "===", "### dump", "### dump x kind=",
+         '### dump "', "# ", "   ", "teaser|json \"", "lead | ", "\r"]),
+        st.text(st.characters(codec="utf-8"), max_size=12)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(near_syntax, max_size=12))
+def test_parse_text_fails_only_with_data_error(lines: list[str]) -> None:
+    try:
+        dumps = list(parse_text("\n".join(lines), source="fuzz.txt"))
+    except DataError as err:
+        assert str(err).startswith("fuzz.txt:")
+        return
+    for dump in dumps:
+        assert len(dump.lines) == len(dump.pages)
+        assert all(ln.text.strip() and ln.label is not None for ln in dump.lines)
+        # Whatever was read writes back and reads again as the same dumps.
+        assert list(parse_text(format_dumps([dump], fmt="text"))) == [dump]
