@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cleaner.annotated import HOLDOUT_PERCENT
+from cleaner.annotated import FORMATS, HOLDOUT_PERCENT
 from cleaner.cli import MODEL_HELP, CliError, cleaner
 from cleaner.errors import CleanerError
 from cleaner.train import DEFAULT_SEED, FIXTURE_WEIGHT, FOLDS
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from cleaner.label import Model
     from cleaner.types import AnnotatedDump
 
-FORMAT_CHOICE = click.Choice(["jsonl", "text"])
+FORMAT_CHOICE = click.Choice(FORMATS)
 
 
 @cleaner.command()
@@ -42,11 +42,12 @@ def convert(source: str, output: str, fmt: str | None) -> None:
     content. Every dump's id, kind and origin and every line's text, label and article are
     kept, and so are the blank lines between lines; converting back gives the same dumps.
     """
-    from cleaner.annotated import annotated_format, convert, output_format
+    from cleaner.annotated import annotated_format, output_format
+    from cleaner.annotated import convert as convert_file
 
     try:
         fmt = fmt or output_format(output)
-        count = convert(source, output, fmt=fmt)
+        count = convert_file(source, output, fmt=fmt)
         click.echo(f"cleaner: {count} dumps from {source} ({annotated_format(source)}) "
                    f"to {output} ({fmt})", err=True)
     except CleanerError as err:
