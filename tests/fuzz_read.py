@@ -2,7 +2,10 @@
 
 Every input goes through each reading path: `read_document` on standard input (binary sniffing,
 BOM, UTF-8 decoding, CRLF/CR, the HTML sniffer), `html_to_text` forced (charset guessing,
-trafilatura, the lxml fallback), and `split_lines` on what comes out. Anything but a CleanerError
+trafilatura, the lxml fallback), the file readers `cleaner split` uses (cleaner.batch's
+`documents_of`: the container readers of cleaner.sources, JSON Lines and WARC, as they exist) on
+the bytes saved under container names, both as they are and compressed (so that mutations reach
+inside valid archives too), and `split_lines` on what comes out. Anything but a CleanerError
 escaping, or a result breaking the line invariants below, is a finding.
 
     python tests/fuzz_read.py [libFuzzer flags] CORPUS_DIR [SEED_DIR...]   # atheris (make fuzz)
@@ -13,12 +16,30 @@ random bytes (tests/test_fuzz.py). Not collected by pytest itself (not a test_*.
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import io
+import lzma
 import sys
+import tempfile
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
 
 import cleaner.read
+from cleaner.batch import ReadOptions, documents_of
 from cleaner.errors import CleanerError
-from cleaner.types import Line
+from cleaner.types import Document, Line
+
+# File names the readers tell containers by; the bytes are saved under each as they are.
+CONTAINER_NAMES = ("input.txt", "input.jsonl", "input.warc", "input.gz")
+# ... and compressed, so that the container inside a valid archive sees the mutated bytes.
+COMPRESSED: tuple[tuple[str, Callable[[bytes], bytes]], ...] = (
+    ("input.jsonl.gz", gzip.compress),
+    ("input.warc.gz", gzip.compress),
+    ("input.txt.bz2", bz2.compress),
+    ("input.jsonl.xz", lzma.compress),
+)
 
 
 def check_lines(lines: list[Line]) -> None:
@@ -37,6 +58,26 @@ def check_text(text: object) -> None:
     check_lines(cleaner.read.split_lines(text))
 
 
+@cache
+def scratch() -> tempfile.TemporaryDirectory[str]:
+    """A folder for the files the file readers are given: one per process, removed at exit."""
+    return tempfile.TemporaryDirectory(prefix="cleaner-fuzz-")
+
+
+def check_file(name: str, data: bytes) -> None:
+    """Read the bytes saved as `name` the way `cleaner split` does: documents or InputErrors."""
+    path = Path(scratch().name) / name
+    path.write_bytes(data)
+    try:
+        for item in documents_of(str(path), options=ReadOptions()):
+            if isinstance(item, Document):
+                check_text(item.text)
+            else:
+                assert isinstance(item, CleanerError), f"reader yielded {type(item).__name__}"
+    except CleanerError:
+        pass
+
+
 def check_input(data: bytes) -> None:
     """Feed one input to every reading path; raise AssertionError (or whatever leaks) on a bug."""
     try:
@@ -52,6 +93,10 @@ def check_input(data: bytes) -> None:
         pass
     else:
         check_text(text)
+    for name in CONTAINER_NAMES:
+        check_file(name, data)
+    for name, compress in COMPRESSED:
+        check_file(name, compress(data))
 
 
 def main(argv: list[str]) -> None:
