@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import codecs
 import re
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -26,6 +26,30 @@ DECLARED_CHARSET = re.compile(
     rb"""<(?:meta|\?xml)\b[^>]*?(?:charset|encoding)\s*=\s*["']?([\w.:-]+)""", re.I
 )
 LEGACY_ALIASES = {"iso8859-1": "cp1252", "ascii": "cp1252"}
+# UTF-16/32 text holds NUL bytes: it is recognised by its byte-order mark before the binary sniff.
+# UTF-32 first: its little-endian mark starts with UTF-16's.
+UNICODE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+)  # fmt: skip
+# charset-normalizer reads at most this much of the lines that are not UTF-8: it is slow on
+# megabytes, and a page's encoding shows in its first tens of kilobytes.
+DETECT_SAMPLE_BYTES = 65_536
+# As browsers do (WHATWG), the Western default wins among the encodings that fit equally well:
+# on short Latin text charset-normalizer ranks iso8859-14 or cp1006 first just as happily.
+PREFERRED_LEGACY = "cp1252"
+
+# Bounds on one document (README, "Limits"). A line longer than this is not a paragraph (it is
+# minified script, base64 or a file without line ends), and the model's line features assume
+# paragraphs: the document is refused rather than split, because record line numbers must stay
+# the source's line numbers.
+MAX_LINE_CHARS = 100_000
+# Bytes of one document (a text file, an HTML page, a WARC payload, a JSON text field in
+# characters) once decompressed; past it the document is refused.
+MAX_DOCUMENT_BYTES = 50_000_000
+# trafilatura's time grows faster than the page (4 MB of paragraphs take 20 s, 40 MB hours), so
+# larger pages get the linear block dump instead (html_block_lines).
+MAX_EXTRACT_CHARS = 2_000_000
 
 # trafilatura XML: elements that end a line (as in its own text output), and line breaks.
 XML_BLOCKS = frozenset(
@@ -47,6 +71,8 @@ HTML_BREAKS = frozenset({"br"})
 HTML_SKIPPED = frozenset(
     {"head", "script", "style", "noscript", "template", "svg", "math", "iframe", "object"}
 )
+# A page's <title> sits in its <head>, which lxml's tree skips; a tokenizer sees it on its own.
+STREAM_SKIPPED = HTML_SKIPPED | {"title"}
 
 
 def split_lines(text: str) -> list[Line]:
@@ -65,34 +91,75 @@ def split_lines(text: str) -> list[Line]:
 
 
 def read_document(path: str, *, stdin: BinaryIO | None = None) -> Document:
-    """Read one input file ("-" for standard input) as text, HTML turned into text lines."""
-    data = _read_bytes(path, stdin=stdin)
-    name = _display_name(path)
-    check_not_binary(data, source=name)
-    if is_html(data, path=path):
-        return Document(source=path, text=html_to_text(data, source=name))
-    return Document(source=path, text=decode_text(data, source=name))
+    """Read one single-document input ("-" for standard input): text, or HTML turned into lines.
+
+    Compressed files are read too. A JSON Lines or WARC input holds many documents: read it with
+    cleaner.sources.read_documents, which this wraps.
+    """
+    from cleaner.sources import read_documents
+
+    items = read_documents(path, stdin=stdin)
+    first = next(items, None)
+    if isinstance(first, InputError):
+        raise first
+    if first is None or next(items, None) is not None:
+        raise InputError(
+            f"{_display_name(path)}: holds {'no' if first is None else 'several'} documents "
+            "(JSON Lines or WARC); read it with cleaner.sources.read_documents"
+        )
+    return first
+
+
+def document_text(
+    data: bytes,
+    *,
+    source: str = "<input>",
+    html: bool | None = None,
+    path: str = STDIN,
+    charset: str | None = None,
+    max_line_chars: int = MAX_LINE_CHARS,
+) -> str:
+    """The text lines of one document's bytes: HTML extracted, other text decoded; bounded.
+
+    `html` None means: HTML if `path` has an HTML suffix or the bytes open like a page. `charset`
+    is an encoding declared outside the bytes (an HTTP header), tried first for HTML. Raises
+    InputError for binary data, undecodable text, or a line over `max_line_chars`.
+    """
+    if not data.startswith(tuple(bom for bom, _ in UNICODE_BOMS)):
+        check_not_binary(data, source=source)
+    is_page = html if html is not None else is_html(data, path=path)
+    text = html_to_text(data, source=source, charset=charset) if is_page else decode_text(
+        data, source=source
+    )
+    # A stray NUL past the binary sniff: kept visible as U+FFFD (lxml refuses NUL in text).
+    text = text.replace("\0", "\ufffd")
+    check_line_lengths(text, source=source, max_chars=max_line_chars)
+    return text
+
+
+def check_line_lengths(
+    text: str, *, source: str = "<input>", max_chars: int = MAX_LINE_CHARS
+) -> None:
+    """Raise InputError naming the first line longer than `max_chars` characters."""
+    start = 0
+    number = 1
+    # find() in a loop: no list of a million lines, and a 50 MB line is one step.
+    while start <= len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        if end - start > max_chars:
+            raise InputError(
+                f"{source}: line {number} is {end - start:,} characters long, over the "
+                f"{max_chars:,}-character cap for one line (not a paragraph: minified script, "
+                "base64 or a file without line ends?)"
+            )
+        start = end + 1
+        number += 1
 
 
 def _display_name(path: str) -> str:
     """How error messages name an input."""
     return "<stdin>" if path == STDIN else path
-
-
-def _read_bytes(path: str, *, stdin: BinaryIO | None = None) -> bytes:
-    """All bytes of a file or of standard input, OS failures turned into InputError."""
-    try:
-        if path == STDIN:
-            return (stdin if stdin is not None else sys.stdin.buffer).read()
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not a file") from None
-    except PermissionError:
-        raise InputError(f"{path}: permission denied") from None
-    except OSError as err:
-        raise InputError(f"{_display_name(path)}: cannot read ({err.strerror or err})") from None
 
 
 def check_not_binary(data: bytes, *, source: str = "<input>") -> None:
@@ -103,16 +170,57 @@ def check_not_binary(data: bytes, *, source: str = "<input>") -> None:
 
 
 def decode_text(data: bytes, *, source: str = "<input>") -> str:
-    """UTF-8 bytes as text: BOM dropped, CRLF and CR line ends turned into LF."""
-    skip = len(UTF8_BOM) if data.startswith(UTF8_BOM) else 0
+    """Text bytes as str: UTF-8 (BOM dropped) first, else detected; CRLF and CR made LF.
+
+    UTF-16/32 is read by its byte-order mark. Otherwise every line that is valid UTF-8 is read as
+    UTF-8, and the other lines in the one encoding charset-normalizer finds for them: a legacy
+    file decodes right, and so does a UTF-8 file with a few pasted legacy lines (mixed encodings).
+    Raises InputError when no text encoding fits (binary data).
+    """
+    for bom, codec in UNICODE_BOMS:
+        if data.startswith(bom):
+            try:
+                return normalise_newlines(data.decode(codec))
+            except UnicodeDecodeError as err:
+                reason = err.reason
+                raise InputError(f"{source}: not valid {codec.upper()} text ({reason})") from None
+    data = data.removeprefix(UTF8_BOM)
     try:
-        text = data[skip:].decode("utf-8")
-    except UnicodeDecodeError as err:
-        offset = skip + err.start
-        raise InputError(
-            f"{source}: not UTF-8 text (invalid byte 0x{data[offset]:02x} at offset {offset})"
-        ) from None
-    return normalise_newlines(text)
+        return normalise_newlines(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return normalise_newlines(decode_mixed(data, source=source))
+
+
+def decode_mixed(data: bytes, *, source: str = "<input>") -> str:
+    """Bytes that are not all UTF-8: UTF-8 lines as UTF-8, the others in their detected encoding."""
+    # b"\n" never occurs inside a character of an ASCII-compatible encoding (Shift-JIS, GB18030
+    # and Big5 trail bytes start at 0x40), so splitting on it first is safe.
+    lines: list[str | bytes] = []
+    bad: list[bytes] = []
+    for raw in data.split(b"\n"):
+        try:
+            lines.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            lines.append(raw)
+            bad.append(raw)
+    encoding = detect_encoding(b"\n".join(bad)[:DETECT_SAMPLE_BYTES], source=source)
+    return "\n".join(
+        line if isinstance(line, str) else line.decode(encoding, errors="replace") for line in lines
+    )
+
+
+def detect_encoding(sample: bytes, *, source: str = "<input>") -> str:
+    """The legacy encoding of some non-UTF-8 bytes (charset-normalizer); InputError if none fits."""
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(sample))
+    if not matches:
+        raise InputError(f"{source}: binary content, not text (no text encoding fits its bytes)")
+    best = matches[0]
+    for match in matches:
+        if match.encoding == PREFERRED_LEGACY and match.chaos <= best.chaos:
+            return PREFERRED_LEGACY
+    return str(best.encoding)
 
 
 def normalise_newlines(text: str) -> str:
@@ -139,12 +247,23 @@ def _looks_like_html(head: bytes) -> bool:
     return rest.startswith(HTML_OPENINGS)
 
 
-def html_to_text(html: str | bytes, *, source: str = "<html>") -> str:
-    """The text of an HTML page, one line per block: title, main text, then comments."""
+def html_to_text(
+    html: str | bytes, *, source: str = "<html>", charset: str | None = None
+) -> str:
+    """The text of an HTML page, one line per block: title, main text, then comments.
+
+    A page over MAX_EXTRACT_CHARS, or nested deeper than lxml parses (255 elements: it silently
+    drops everything after), gets the plain block dump instead of trafilatura, so that no text is
+    lost and time stays linear in the page.
+    """
+    page = html if isinstance(html, str) else decode_html(html, charset=charset)
+    # lxml refuses NUL in text; entities are never expanded (the HTML parsers ignore DTDs).
+    page = normalise_newlines(page).replace("\0", "\ufffd")
+    if len(page) > MAX_EXTRACT_CHARS or too_deep_for_lxml(page):
+        return "\n".join(stream_block_lines(page))
     # Imported here: trafilatura takes a good part of a second to import, `import cleaner` must not.
     import trafilatura
 
-    page = normalise_newlines(decode_html(html) if isinstance(html, bytes) else html)
     # The only call to trafilatura in cleaner: flags as for the corpus's `extracted` dumps,
     # but XML out, so that headings and comments stay visible as lines, with the title.
     from lxml import etree
@@ -169,25 +288,42 @@ def html_to_text(html: str | bytes, *, source: str = "<html>") -> str:
     return "\n".join(lines)
 
 
-def decode_html(data: bytes) -> str:
-    """HTML bytes as text: UTF-8 if valid, else the declared charset, else a detected one."""
-    from trafilatura.utils import decode_file
+def too_deep_for_lxml(page: str) -> bool:
+    """Whether lxml's HTML parser stops early on this page (elements nested over 255 deep)."""
+    from lxml import etree, html
 
+    # huge_tree stays off: that limit is what keeps a hostile page from exhausting memory.
+    parser = html.HTMLParser(encoding="utf-8", no_network=True, huge_tree=False)
+    try:
+        html.document_fromstring(page.encode("utf-8", errors="replace"), parser=parser)
+    except (etree.LxmlError, ValueError):
+        return False  # an empty or broken page: trafilatura and the fallback handle it
+    return any(error.type_name == "ERR_RESOURCE_LIMIT" for error in parser.error_log)
+
+
+def decode_html(data: bytes, *, charset: str | None = None) -> str:
+    """HTML bytes as text: UTF-8 if valid, else the given or declared charset, else detected."""
+    if data.startswith(tuple(bom for bom, _ in UNICODE_BOMS)):
+        return decode_text(data)
     data = data.removeprefix(UTF8_BOM)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    # Trust the page's own declaration before guessing: detectors confuse cp1252 and cp1250.
+    # Trust a declaration before guessing: detectors confuse cp1252 and cp1250. The HTTP header's
+    # charset (a WARC record's) comes first, as in browsers; then the page's own <meta>.
     declared = DECLARED_CHARSET.search(data[:HTML_SNIFF_BYTES])
+    names = [charset] if charset else []
     if declared is not None:
+        names.append(declared.group(1).decode("ascii"))
+    for name in names:
         try:
-            name = codecs.lookup(declared.group(1).decode("ascii")).name
+            codec = codecs.lookup(name).name
             # As browsers do (WHATWG encoding standard): latin-1 and ASCII labels mean cp1252.
-            return data.decode(LEGACY_ALIASES.get(name, name))
+            return data.decode(LEGACY_ALIASES.get(codec, codec))
         except (LookupError, UnicodeDecodeError):
-            pass
-    return str(decode_file(data))
+            continue
+    return decode_mixed(data)
 
 
 def _extracted_lines(xml: str) -> list[str]:
@@ -239,6 +375,63 @@ def html_block_lines(page: str, *, source: str = "<html>") -> list[str]:
     except (etree.LxmlError, ValueError) as err:
         raise InputError(f"{source}: cannot parse HTML ({err})") from None
     return block_lines(root, blocks=HTML_BLOCKS, breaks=HTML_BREAKS, skipped=HTML_SKIPPED)
+
+
+def stream_block_lines(page: str) -> list[str]:
+    """The block dump of html_block_lines, for pages too large or too deep for an lxml tree.
+
+    Streamed with the standard library's tokenizer, not built as a tree: no depth limit, no
+    recursion, time linear in the page, and no DTD or entity declaration is ever processed.
+    """
+    dump = _BlockDump()
+    dump.feed(page)
+    dump.close()
+    dump.end_line()
+    return dump.lines
+
+
+class _BlockDump(HTMLParser):
+    """Collects a page's text into lines as the tokenizer streams through it (private)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self.parts: list[str] = []
+        self.skipping: list[str] = []  # open skipped elements (script, style, head, ...)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """A block or break ends the line; a skipped element hides its text until it closes."""
+        if tag == "body":
+            self.skipping.clear()  # an unclosed <head> ends where the body starts
+        if tag in STREAM_SKIPPED:
+            self.skipping.append(tag)
+        elif tag in HTML_BLOCKS or tag in HTML_BREAKS:
+            self.end_line()
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """A self-closing tag: only a break or a block ends the line."""
+        if tag in HTML_BLOCKS or tag in HTML_BREAKS:
+            self.end_line()
+
+    def handle_endtag(self, tag: str) -> None:
+        """The end of a skipped element, or of a block (which ends the line)."""
+        if tag in self.skipping:
+            while self.skipping.pop() != tag:
+                pass
+        elif tag in HTML_BLOCKS:
+            self.end_line()
+
+    def handle_data(self, data: str) -> None:
+        """Text, unless inside a skipped element."""
+        if not self.skipping:
+            self.parts.append(data)
+
+    def end_line(self) -> None:
+        """Close the current line, if it holds any text."""
+        text = collapse_spaces("".join(self.parts))
+        self.parts.clear()
+        if text:
+            self.lines.append(text)
 
 
 def block_lines(

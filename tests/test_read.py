@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from cleaner.errors import CleanerError, InputError
 from cleaner.read import (
     decode_html,
+    decode_text,
     html_block_lines,
     html_to_text,
     is_html,
@@ -60,17 +62,58 @@ def test_binary_file(tmp_path: Path) -> None:
         read_document(path)
 
 
-def test_invalid_utf8_names_byte_and_offset(tmp_path: Path) -> None:
-    path = write(tmp_path, "latin1.txt", "ok\nna\u00efve\n".encode("latin-1"))
+INPUTS = HTML_FIXTURES.parent / "inputs"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected_lines"),
+    [
+        ("cafe-cp1252.txt", ["Le caf\u00e9 du port rouvre apr\u00e8s trois mois de travaux",
+                             "Par Claire Dumont, 14 mars 2024", "",
+                             "Le caf\u00e9 \u00ab La Mar\u00e9e \u00bb, ferm\u00e9 depuis "
+                             "d\u00e9cembre, a rouvert ses portes samedi matin."]),
+        ("ferry-shift_jis.txt", ["\u6e2f\u306e\u30d5\u30a7\u30ea\u30fc\u3001\u51ac\u306e"
+                                 "\u4fee\u7406\u3092\u7d42\u3048\u3066\u904b\u822a\u518d"
+                                 "\u958b"]),
+        ("tram-mixed.txt", ["Z\u00fcrich council approves new tram line",
+                            "The vote was 61 to 40 \u2014 a clear majority.",
+                            "Critics say the caf\u00e9 owners on Bahnhofstra\u00dfe were not "
+                            "consulted.",
+                            "Construction starts in the spring."]),
+    ],
+    ids=["cp1252-crlf", "shift-jis", "utf8-with-cp1252-lines"],
+)  # fmt: skip
+def test_legacy_encodings_decode_right(name: str, expected_lines: list[str]) -> None:
+    text = read_document(str(INPUTS / name)).text
+    assert text.split("\n")[: len(expected_lines)] == expected_lines
+    assert "\r" not in text
+    assert "\ufffd" not in text
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ("ok\nna\u00efve\n".encode("latin-1"), "ok\nna\u00efve\n"),
+        ("\u201cQuoted\u201d \u2014 dash".encode("cp1252"), "\u201cQuoted\u201d \u2014 dash"),
+        ("UTF-16 text\r\n".encode("utf-16"), "UTF-16 text\n"),
+        ("UTF-32 \u00e9\n".encode("utf-32"), "UTF-32 \u00e9\n"),
+        ("\u041f\u0430\u0440\u043e\u043c \u0432\u0435\u0440\u043d\u0443\u043b\u0441\u044f "
+         "\u0432 \u0433\u0430\u0432\u0430\u043d\u044c.".encode("cp1251"),
+         "\u041f\u0430\u0440\u043e\u043c \u0432\u0435\u0440\u043d\u0443\u043b\u0441\u044f "
+         "\u0432 \u0433\u0430\u0432\u0430\u043d\u044c."),
+    ],
+    ids=["latin-1-short", "cp1252-quotes", "utf-16-bom", "utf-32-bom", "cp1251"],
+)  # fmt: skip
+def test_decode_text_detects(data: bytes, expected: str) -> None:
+    assert decode_text(data, source="x") == expected
+
+
+def test_random_high_bytes_are_binary(tmp_path: Path) -> None:
+    noise = bytes(b | 0x80 for b in random.Random(0).randbytes(4000))
+    path = write(tmp_path, "noise.txt", noise)
     with pytest.raises(InputError) as info:
         read_document(path)
-    assert str(info.value) == f"{path}: not UTF-8 text (invalid byte 0xef at offset 5)"
-
-
-def test_invalid_utf8_offset_counts_the_bom(tmp_path: Path) -> None:
-    path = write(tmp_path, "bom.txt", b"\xef\xbb\xbfab\xff")
-    with pytest.raises(InputError, match=r"invalid byte 0xff at offset 5\)$"):
-        read_document(path)
+    assert str(info.value) == f"{path}: binary content, not text (no text encoding fits its bytes)"
 
 
 def test_missing_file(tmp_path: Path) -> None:
@@ -114,8 +157,8 @@ def test_stdin_html_is_sniffed() -> None:
 
 
 def test_stdin_errors_name_stdin() -> None:
-    with pytest.raises(InputError, match=r"^<stdin>: not UTF-8 text"):
-        read_document("-", stdin=io.BytesIO(b"\xff\xfe"))
+    with pytest.raises(InputError, match=r"^<stdin>: binary content"):
+        read_document("-", stdin=io.BytesIO(b"text\0with a NUL"))
 
 
 # --- HTML detection -----------------------------------------------------------------------------
