@@ -27,21 +27,50 @@ REVIEW_OUTPUT_HELP = "Write the review page to FILE (atomically) instead of stan
     type=click.IntRange(min=1),
     help="Skip a page with fewer body lines than this: its structure is not trusted.",
 )
-def weak_label(paths: tuple[str, ...], output: str, min_body: int) -> None:
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice(["page", "extracted"]),
+    default=("page", "extracted"),
+    show_default=True,
+    help="Dumps to write per page: its block-level lines (page), and its text as `cleaner "
+    "split` reads HTML (extracted), labelled alike. Repeat for both.",
+)
+@click.option(
+    "--use-model",
+    is_flag=True,
+    help="Let the model's labels decide the lines the markup leaves open (pages with little "
+    "markup): headline or byline inside the main text, any non-body label outside it.",
+)
+@click.option("--model", "model_path", metavar="PATH", help=MODEL_HELP + " Only with --use-model.")
+def weak_label(
+    paths: tuple[str, ...],
+    output: str,
+    min_body: int,
+    kinds: tuple[str, ...],
+    use_model: bool,
+    model_path: str | None,
+) -> None:
     """Label saved HTML pages from their structure, as annotated dumps (JSON Lines).
 
     Each PAGE's block-level lines are labelled with no hand work: the title and h1 are
     headlines, the main text trafilatura finds is body, comment sections are comments,
     related/read-more blocks are teasers, author and time elements are bylines, the rest is
     boilerplate. Give several pages of one site: body lines repeated on many of them are
-    labelled boilerplate. A page where too little is found is skipped, with one line on
-    stderr naming it; a page that cannot be read is an error (exit code 1).
+    labelled boilerplate. Each page gives a `page` dump and an `extracted` dump (its text as
+    `cleaner split` reads HTML), for `cleaner train`. A page where too little is found is
+    skipped, with one line on stderr naming it; a page that cannot be read is an error
+    (exit code 1).
     """
     from cleaner.annotated import dump_to_json
     from cleaner.weak import WeakLabelError, weak_label_paths
     from cleaner.write import atomic_output, write_rows
 
-    dumps, errors = weak_label_paths(list(paths), min_body=min_body)
+    if model_path is not None and not use_model:
+        raise click.BadParameter("--model needs --use-model", param_hint="--model")
+    model = load(model_path) if use_model else None
+    dumps, errors = weak_label_paths(list(paths), min_body=min_body, model=model, kinds=kinds)
     for err in errors:
         prefix = "skipped" if isinstance(err, WeakLabelError) else "error"
         click.echo(f"{prefix}: {err}", err=True)
@@ -52,7 +81,7 @@ def weak_label(paths: tuple[str, ...], output: str, min_body: int) -> None:
             write_rows(out, (dump_to_json(dump) for dump in dumps))
     except OSError as err:
         raise CliError(f"cannot write output: {err}") from None
-    click.echo(f"weak-label: {len(dumps)} pages labelled, "
+    click.echo(f"weak-label: {len(dumps)} dumps of {len(paths) - len(errors)} pages, "
                f"{sum(len(d.lines) for d in dumps)} lines, {len(errors)} skipped", err=True)
     if any(not isinstance(err, WeakLabelError) for err in errors):
         raise click.exceptions.Exit(1)

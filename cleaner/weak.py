@@ -14,9 +14,13 @@ The lines are the page's block-level lines, exactly as `cleaner.read.html_block_
 6. body      - a line of the main text trafilatura finds;
 7. boilerplate - everything else.
 
+Optionally a model's labels fill in what the markup leaves open (rules 6 and 7): in the main text
+it may call a line headline or byline rather than body, elsewhere anything but body. That is for
+pages with little markup; on well-marked pages rules 1-5 decide most lines.
+
 A page where fewer than `min_body` body lines are found is refused (WeakLabelError), never
 labelled by guesswork. Across several pages of one site, body lines repeated on many pages are
-site furniture and are demoted to boilerplate (`demote_repeated`).
+site furniture and are demoted to boilerplate (`demote_repeated`; headlines too).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cleaner.errors import CleanerError, InputError
 from cleaner.read import (
@@ -43,7 +47,10 @@ from cleaner.read import (
     decode_html,
     normalise_newlines,
 )
-from cleaner.types import AnnotatedDump, Label, Line
+from cleaner.types import LABELS, AnnotatedDump, Label, Line
+
+if TYPE_CHECKING:
+    from cleaner.label import Model
 
 # A page needs at least this many body lines before its labels are trusted.
 MIN_BODY_LINES = 3
@@ -59,7 +66,11 @@ SHINGLE = 3
 # of them, are site furniture (archive links, blurbs, blog descriptions): different articles do
 # not share whole paragraphs.
 REPEATED_SHARE = 0.2
+# Labels that repetition overrules (a byline such as "By Staff Reporter" may well repeat).
+FURNITURE_SUSPECTS = frozenset({Label.BODY, Label.HEADLINE})
 REPEATED_MIN_PAGES = 3
+# The dumps made of each page: its block lines, and its text as cleaner reads HTML.
+KINDS = ("page", "extracted")
 WEAK_ORIGIN = "weak labels from the page's HTML structure (cleaner weak-label)"
 
 # Words of class/id/rel/itemprop values (split at "-", "_" and case changes) that mark a region.
@@ -441,8 +452,19 @@ def is_furniture(line: PageLine) -> bool:
     return bool(line.words & BOILERPLATE_WORDS or line.tags & BOILERPLATE_TAGS)
 
 
-def label_line(line: PageLine, meta: Metadata, main: TextIndex, comments: TextIndex) -> Label:
-    """The weak label of one page line (the rules of the module docstring, in order)."""
+def label_line(
+    line: PageLine,
+    meta: Metadata,
+    main: TextIndex,
+    comments: TextIndex,
+    *,
+    prior: Label | None = None,
+) -> Label:
+    """The weak label of one page line (the rules of the module docstring, in order).
+
+    `prior` is a model's label for the line, used only where the markup decides nothing: inside
+    the main text it may say headline or byline instead of body, outside it anything but body.
+    """
     if is_comment_region(line) or comments.holds(line.text):
         return Label.COMMENT
     if is_teaser_region(line):
@@ -454,17 +476,33 @@ def label_line(line: PageLine, meta: Metadata, main: TextIndex, comments: TextIn
     if is_furniture(line):
         return Label.BOILERPLATE
     if main.holds(line.text):
-        return Label.BODY
-    return Label.BOILERPLATE
+        return prior if prior in (Label.HEADLINE, Label.BYLINE) else Label.BODY
+    return prior if prior is not None and prior is not Label.BODY else Label.BOILERPLATE
+
+
+def model_labels(lines: Sequence[PageLine], model: Model) -> list[Label]:
+    """A model's label for each page line."""
+    from cleaner.label import apply_labels, predict_proba_many
+
+    plain = [Line(number=i, text=line.text) for i, line in enumerate(lines, start=1)]
+    labelled = apply_labels(plain, predict_proba_many([plain], model)[0])
+    return [line.label or Label.BOILERPLATE for line in labelled]
 
 
 # --- pages -> dumps -----------------------------------------------------------------------------
 
 
 def weak_label_html(
-    page: str, *, source: str = "<html>", min_body: int = MIN_BODY_LINES
+    page: str,
+    *,
+    source: str = "<html>",
+    min_body: int = MIN_BODY_LINES,
+    model: Model | None = None,
 ) -> AnnotatedDump:
-    """The weakly labelled `page` dump of one HTML page; WeakLabelError if it is unreliable."""
+    """The weakly labelled `page` dump of one HTML page; WeakLabelError if it is unreliable.
+
+    With a model, its labels fill in what the markup leaves open (see label_line).
+    """
     page = normalise_newlines(page)
     root = parse_page(page, source=source)
     lines = page_lines(root)
@@ -473,7 +511,11 @@ def weak_label_html(
     found = extract(page)
     meta = page_metadata(root, extracted_title=found.title)
     main, comments = TextIndex.of(found.main), TextIndex.of(found.comments)
-    labels = [label_line(line, meta, main, comments) for line in lines]
+    priors: list[Label | None] = (
+        list(model_labels(lines, model)) if model is not None else [None] * len(lines)
+    )
+    labels = [label_line(line, meta, main, comments, prior=prior)
+              for line, prior in zip(lines, priors, strict=True)]
     n_body = labels.count(Label.BODY)
     if n_body < min_body:
         raise WeakLabelError(
@@ -511,7 +553,7 @@ def demote_repeated(
     share: float = REPEATED_SHARE,
     min_pages: int = REPEATED_MIN_PAGES,
 ) -> list[AnnotatedDump]:
-    """Body lines that recur on many of a site's pages are furniture: relabel them boilerplate."""
+    """Body and headline lines that recur on many of a site's pages are furniture: boilerplate."""
     seen = Counter(key for dump in dumps for key in {normalise(line.text) for line in dump.lines})
     threshold = max(min_pages, share * len(dumps))
     repeated = {key for key, count in seen.items() if count >= threshold}
@@ -519,7 +561,7 @@ def demote_repeated(
     for dump in dumps:
         lines = tuple(
             replace(line, label=Label.BOILERPLATE)
-            if line.label is Label.BODY and normalise(line.text) in repeated
+            if line.label in FURNITURE_SUSPECTS and normalise(line.text) in repeated
             else line
             for line in dump.lines
         )
@@ -527,15 +569,77 @@ def demote_repeated(
     return out
 
 
+def transfer_labels(texts: Sequence[str], dump: AnnotatedDump) -> list[Label]:
+    """Labels for other lines of the same page (an extractor's output) from the page dump's.
+
+    A line takes the label of the page line with the same text, else the majority label of the
+    page lines its word 3-grams come from (when most of them do), else: the first line is the
+    title the extractor put first (headline), any other is boilerplate.
+    """
+    exact: dict[str, Label] = {}
+    by_gram: dict[tuple[str, ...], Label] = {}
+    for line in dump.lines:
+        label = line.label or Label.BOILERPLATE
+        exact.setdefault(normalise(line.text), label)
+        for gram in shingles(line.text):
+            by_gram.setdefault(gram, label)
+    labels = []
+    for i, text in enumerate(texts):
+        key = normalise(text.removeprefix("- "))
+        if key in exact:
+            labels.append(exact[key])
+            continue
+        grams = shingles(text)
+        votes = Counter(by_gram[g] for g in grams if g in by_gram)
+        if grams and sum(votes.values()) >= BODY_SHINGLE_SHARE * len(grams):
+            # Ties go to the label order of LABELS (body first): deterministic.
+            labels.append(max(LABELS, key=lambda label: votes[label]))
+        else:
+            labels.append(Label.HEADLINE if i == 0 else Label.BOILERPLATE)
+    return labels
+
+
+def extracted_view(page: str, dump: AnnotatedDump) -> AnnotatedDump:
+    """The page as `cleaner split` reads HTML (read.html_to_text), labels carried over from its
+    weakly labelled page dump: an `extracted` dump, the other kind of scrape users have."""
+    from cleaner.read import html_to_text, split_lines
+
+    lines = split_lines(html_to_text(page, source=dump.id))
+    labels = transfer_labels([line.text for line in lines], dump)
+    return AnnotatedDump(
+        id=f"extracted:{dump.id}",
+        kind="extracted",
+        origin=f"{WEAK_ORIGIN}, the page's extracted text (cleaner.read.html_to_text): {dump.id}",
+        lines=tuple(replace(line, label=label) for line, label in zip(lines, labels, strict=True)),
+        pages=(0,) * len(lines),
+    )
+
+
 def weak_label_paths(
-    paths: Sequence[str], *, min_body: int = MIN_BODY_LINES
+    paths: Sequence[str],
+    *,
+    min_body: int = MIN_BODY_LINES,
+    model: Model | None = None,
+    kinds: Sequence[str] = KINDS,
 ) -> tuple[list[AnnotatedDump], list[CleanerError]]:
-    """Weakly labelled dumps of HTML files (one site's pages), and each skipped file's error."""
+    """Weakly labelled dumps of HTML files (one site's pages), and each skipped file's error.
+
+    Per page, in input order: its `page` dump, then its `extracted` dump (as `kinds` says).
+    """
+    pages: list[str] = []
     dumps: list[AnnotatedDump] = []
     errors: list[CleanerError] = []
     for path in paths:
         try:
-            dumps.append(weak_label_html(read_page(path), source=path, min_body=min_body))
+            page = read_page(path)
+            dumps.append(weak_label_html(page, source=path, min_body=min_body, model=model))
+            pages.append(page)
         except CleanerError as err:
             errors.append(err)
-    return demote_repeated(dumps), errors
+    out: list[AnnotatedDump] = []
+    for page, dump in zip(pages, demote_repeated(dumps), strict=True):
+        if "page" in kinds:
+            out.append(dump)
+        if "extracted" in kinds:
+            out.append(extracted_view(page, dump))
+    return out, errors

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from cleaner.annotated import parse_text, read_dumps
 from cleaner.cli import cleaner
 from cleaner.label import default_model_path
-from cleaner.read import html_block_lines, split_lines
+from cleaner.read import html_block_lines, html_to_text, split_lines
 from cleaner.types import LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,10 +43,13 @@ def test_weak_label_writes_loadable_dumps_and_reports_skipped(tmp_path: Path) ->
     skipped = [line for line in result.stderr.splitlines() if line.startswith("skipped: ")]
     assert skipped == [f"skipped: {PAGES[1]}: only 2 body line(s) found, at least 3 needed"]
     dumps = list(read_dumps(out))
-    assert [d.id for d in dumps] == [PAGES[0], PAGES[2], PAGES[3]]
+    assert [d.id for d in dumps] == [
+        view for p in (PAGES[0], PAGES[2], PAGES[3]) for view in (p, f"extracted:{p}")]
     for dump in dumps:
-        page = Path(dump.id).read_text(encoding="utf-8")
-        assert [line.text for line in dump.lines] == html_block_lines(page)
+        page = Path(dump.id.removeprefix("extracted:")).read_text(encoding="utf-8")
+        lines = html_block_lines(page) if dump.kind == "page" else [
+            line.text for line in split_lines(html_to_text(page))]
+        assert [line.text for line in dump.lines] == lines
         assert {line.label for line in dump.lines} <= set(LABELS)
 
 
@@ -55,12 +58,12 @@ def test_weak_label_is_deterministic_and_defaults_to_stdout(tmp_path: Path) -> N
     second = invoke("weak-label", *PAGES)
     assert first.exit_code == second.exit_code == 0
     assert first.stdout_bytes == second.stdout_bytes
-    assert len(first.stdout.splitlines()) == 3
-    assert all(json.loads(row)["kind"] == "page" for row in first.stdout.splitlines())
+    assert [json.loads(row)["kind"] for row in first.stdout.splitlines()] == [
+        "page", "extracted"] * 3
 
 
 def test_weak_label_min_body(tmp_path: Path) -> None:
-    result = invoke("weak-label", PAGES[0], PAGES[3], "--min-body", "6")
+    result = invoke("weak-label", PAGES[0], PAGES[3], "--min-body", "6", "--kind", "page")
     assert result.exit_code == 0
     # The budget story has 5 body lines: refused at 6, the ferry story (8) kept.
     assert [json.loads(row)["id"] for row in result.stdout.splitlines()] == [PAGES[0]]
@@ -73,7 +76,7 @@ def test_weak_label_unreadable_page_is_an_error_others_still_written(tmp_path: P
     assert result.exit_code == 1
     assert f"error: {missing}: no such file" in result.stderr.splitlines()
     assert "Traceback" not in result.stderr
-    assert [d.id for d in read_dumps(out)] == [PAGES[0]]
+    assert [d.id for d in read_dumps(out)] == [PAGES[0], f"extracted:{PAGES[0]}"]
 
 
 def test_weak_label_nothing_labelled_leaves_output_untouched(tmp_path: Path) -> None:
@@ -154,3 +157,19 @@ def test_inspect_errors_leave_no_file(
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 or "Usage:" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@requires_model
+def test_weak_label_use_model_still_writes_every_line() -> None:
+    result = invoke("weak-label", PAGES[0], "--use-model", "--kind", "page")
+    assert result.exit_code == 0, result.stderr
+    (row,) = [json.loads(line) for line in result.stdout.splitlines()]
+    page = Path(PAGES[0]).read_text(encoding="utf-8")
+    assert [line["text"] for line in row["lines"]] == html_block_lines(page)
+    assert all(line["label"] in {label.value for label in LABELS} for line in row["lines"])
+
+
+def test_weak_label_model_needs_use_model() -> None:
+    result = invoke("weak-label", PAGES[0], "--model", "m.joblib")
+    assert result.exit_code == 2
+    assert "--model needs --use-model" in result.stderr

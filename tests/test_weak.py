@@ -11,16 +11,19 @@ from hypothesis import strategies as st
 
 from cleaner.annotated import dump_to_json, read_dumps, write_dumps
 from cleaner.errors import CleanerError, InputError
-from cleaner.read import html_block_lines
+from cleaner.read import html_block_lines, html_to_text, split_lines
 from cleaner.types import AnnotatedDump, Label, Line
 from cleaner.weak import (
     WeakLabelError,
     demote_repeated,
+    extracted_view,
     json_ld,
+    label_line,
     page_lines,
     page_metadata,
     parse_page,
     read_page,
+    transfer_labels,
     weak_label_html,
     weak_label_paths,
 )
@@ -149,7 +152,9 @@ def test_paths_report_bad_files_and_keep_the_rest(tmp_path: Path) -> None:
     paths = [str(WEAK / "ferry-timetable.html"), str(tmp_path / "missing.html"), str(binary),
              str(WEAK / "news-index.html"), str(WEAK / "council-budget.html")]
     dumps, errors = weak_label_paths(paths)
-    assert [d.id for d in dumps] == [paths[0], paths[4]]
+    assert [d.id for d in dumps] == [paths[0], f"extracted:{paths[0]}", paths[4],
+                                     f"extracted:{paths[4]}"]
+    assert [d.kind for d in dumps] == ["page", "extracted"] * 2
     assert [type(e) for e in errors] == [InputError, InputError, WeakLabelError]
     assert all(isinstance(e, CleanerError) for e in errors)
     assert "missing.html: no such file" in str(errors[0])
@@ -263,3 +268,74 @@ def test_dump_json_is_the_annotated_format(dumps: dict[str, AnnotatedDump]) -> N
     assert list(obj) == ["id", "origin", "kind", "lines"]
     assert obj["kind"] == "page"
     assert all(set(line) == {"text", "label", "page"} for line in obj["lines"])
+
+
+# --- the extracted view and the model prior -----------------------------------------------------
+
+
+def test_extracted_view_is_what_split_reads_labelled_like_the_page(
+    dumps: dict[str, AnnotatedDump],
+) -> None:
+    page = read_page(str(WEAK / "ferry-timetable.html"))
+    view = extracted_view(page, dumps["ferry-timetable.html"])
+    assert view.kind == "extracted"
+    assert view.id == "extracted:ferry-timetable.html"
+    assert [ln.text for ln in view.lines] == [ln.text for ln in split_lines(html_to_text(page))]
+    labels = {ln.text: ln.label for ln in view.lines}
+    assert labels["Larkspur ferry timetable to change in March after pier repairs"] is (
+        Label.HEADLINE)
+    assert labels["What changes for passengers"] is Label.BODY
+    assert labels["At least they are fixing it before the summer crowds arrive."] is (
+        Label.COMMENT)
+
+
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        (["A Title", "the first body line of the story here"], [Label.HEADLINE, Label.BODY]),
+        (["- the first body line of the story here"], [Label.BODY]),
+        (["the first body line of the story", "unknown words nobody wrote"],
+         [Label.BODY, Label.BOILERPLATE]),
+        (["Something new at the top", "Home"], [Label.HEADLINE, Label.BOILERPLATE]),
+        (["Menu: the first body line of the story here"], [Label.BODY]),
+    ],
+    ids=["exact", "item-marker", "shingles-and-unknown", "title-first", "merged-majority"],
+)
+def test_transfer_labels(texts: list[str], expected: list[Label]) -> None:
+    lines = (Line(1, "Home", label=Label.BOILERPLATE),
+             Line(2, "A Title", label=Label.HEADLINE),
+             Line(3, "the first body line of the story here", label=Label.BODY))
+    dump = AnnotatedDump(id="d", kind="page", origin="", lines=lines, pages=(0, 0, 0))
+    assert transfer_labels(texts, dump) == expected
+
+
+@pytest.mark.parametrize(
+    ("in_main", "prior", "expected"),
+    [
+        (True, None, Label.BODY),
+        (True, Label.HEADLINE, Label.HEADLINE),
+        (True, Label.BYLINE, Label.BYLINE),
+        (True, Label.BOILERPLATE, Label.BODY),
+        (False, None, Label.BOILERPLATE),
+        (False, Label.BODY, Label.BOILERPLATE),
+        (False, Label.TEASER, Label.TEASER),
+        (False, Label.COMMENT, Label.COMMENT),
+    ],
+    ids=["main", "main-headline", "main-byline", "main-boilerplate", "rest", "rest-body",
+         "rest-teaser", "rest-comment"],
+)
+def test_model_prior_only_fills_what_markup_leaves_open(
+    in_main: bool, prior: Label | None, expected: Label
+) -> None:
+    from cleaner.weak import Metadata, PageLine, TextIndex
+
+    text = "A plain paragraph of the story with enough words in it."
+    line = PageLine(text=text, tags=frozenset({"p"}), words=frozenset(),
+                    inline_tags=frozenset(), inline_words=frozenset(), owner="p")
+    main = TextIndex.of([text] if in_main else [])
+    meta = Metadata(frozenset(), frozenset())
+    assert label_line(line, meta, main, TextIndex.of([]), prior=prior) is expected
+    # Markup still wins over the prior.
+    nav = PageLine(text=text, tags=frozenset({"nav", "p"}), words=frozenset(),
+                   inline_tags=frozenset(), inline_words=frozenset(), owner="p")
+    assert label_line(nav, meta, main, TextIndex.of([]), prior=prior) is Label.BOILERPLATE
