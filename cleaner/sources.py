@@ -513,9 +513,19 @@ def _warc_documents(
     name = display_name(path)
     records = _GuardedArchive(stream, header_cap=limits.warc_header_bytes)
     number = 0
+    record = None
     try:
         for number, record in enumerate(records, start=1):
             yield from _warc_document(record, path=path, number=number, limits=limits)
+        # warcio ends quietly when the file ends inside a record's block: a cut download, or a
+        # Content-Length that swallowed the records after it. What it still expected is left.
+        if record is not None and _page_type(record) is None:
+            records.read_to_end()  # a skipped record is only read through on the next step
+            if missing := _missing_bytes(record):
+                yield InputError(
+                    f"{name}:{number}: the file ends {missing:,} bytes short of this record's "
+                    "Content-Length (truncated, or a wrong length)"
+                )
     except _HeaderTooLongError:
         yield InputError(
             f"{name}: record {number + 1}: header lines over the {limits.warc_header_bytes:,}-byte "
@@ -532,19 +542,20 @@ def _warc_document(
     record: Any, *, path: str, number: int, limits: Limits
 ) -> Iterator[Document | InputError]:
     """The document of one WARC record, if it is an HTML or text response (0 or 1 item)."""
-    if record.rec_type != "response" or record.http_headers is None:
+    kind = _page_type(record)
+    if kind is None:
         return
-    status = record.http_headers.get_statuscode() or ""
-    content_type = record.http_headers.get_header("Content-Type") or ""
-    mime, _, params = content_type.partition(";")
-    mime = mime.strip().lower()
-    if not (status.isdigit() and 200 <= int(status) < 300) or mime not in HTML_TYPES | TEXT_TYPES:
-        return
+    mime, charset = kind
     source = f"{path}:{number}"
     where = f"{display_name(path)}:{number}"
-    charset = _charset(params)
     try:
         payload = _read_capped(record.content_stream(), cap=limits.document_bytes, name=where)
+        missing = _missing_bytes(record)
+        if missing:
+            raise InputError(
+                f"{where}: the file ends {missing:,} bytes short of this record's Content-Length "
+                "(truncated, or a wrong length)"
+            )
         text = document_text(payload, source=where, html=mime in HTML_TYPES, charset=charset,
                              max_line_chars=limits.line_chars)
     except InputError as err:
@@ -562,6 +573,25 @@ def _warc_document(
         url=_plain_url(url) if url else None,
         date=_iso_day(day.group(1)) if day else None,
     )
+
+
+def _page_type(record: Any) -> tuple[str, str | None] | None:
+    """(MIME type, charset) of a WARC record that is a 2xx HTML or text response, else None."""
+    if record.rec_type != "response" or record.http_headers is None:
+        return None
+    status = record.http_headers.get_statuscode() or ""
+    content_type = record.http_headers.get_header("Content-Type") or ""
+    mime, _, params = content_type.partition(";")
+    mime = mime.strip().lower()
+    if not (status.isdigit() and 200 <= int(status) < 300) or mime not in HTML_TYPES | TEXT_TYPES:
+        return None
+    return mime, _charset(params)
+
+
+def _missing_bytes(record: Any) -> int:
+    """How many bytes of a record's block the file lacks, once it has been read to its end."""
+    # warcio's LimitReader counts down the Content-Length; it ends quietly at end of file.
+    return max(0, int(getattr(record.raw_stream, "limit", 0)))
 
 
 def _charset(params: str) -> str | None:

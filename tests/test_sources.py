@@ -437,3 +437,25 @@ def test_warc_garbage_after_records(tmp_path: Path) -> None:
     assert items[1][0] == "error"
     assert items[1][1].startswith(f"{path}: record 2: not a WARC record (")
     assert items[1][1].endswith("rest of the file not read")
+
+
+@pytest.mark.parametrize(
+    ("cut", "error"),
+    [
+        (100, "2: the file ends 96 bytes short of this record's Content-Length"),
+        (0, ""),
+    ],
+    ids=["cut-in-a-page", "whole"],
+)
+def test_warc_cut_short(tmp_path: Path, cut: int, error: str) -> None:
+    # warcio ends quietly inside a cut record; the reader says so instead of giving half a page.
+    data = (warc_record("https://a.example/1", page("First", "Kept."))
+            + warc_record("https://a.example/2", page("Second", "Cut.")))
+    path = tmp_path / "cut.warc"
+    path.write_bytes(data[: len(data) - cut])
+    items = docs(read_documents(str(path)))
+    assert items[0] == (f"{path}:1", "First\nKept.")
+    if error:
+        assert items[1:] == [("error", f"{path}:{error} (truncated, or a wrong length)")]
+    else:
+        assert items[1:] == [(f"{path}:2", "Second\nCut.")]
