@@ -256,7 +256,7 @@ def html_to_text(
     drops everything after), gets the plain block dump instead of trafilatura, so that no text is
     lost and time stays linear in the page.
     """
-    page = html if isinstance(html, str) else decode_html(html, charset=charset)
+    page = html if isinstance(html, str) else decode_html(html, charset=charset, source=source)
     # lxml refuses NUL in text; entities are never expanded (the HTML parsers ignore DTDs).
     page = normalise_newlines(page).replace("\0", "\ufffd")
     if len(page) > MAX_EXTRACT_CHARS or too_deep_for_lxml(page):
@@ -301,10 +301,10 @@ def too_deep_for_lxml(page: str) -> bool:
     return any(error.type_name == "ERR_RESOURCE_LIMIT" for error in parser.error_log)
 
 
-def decode_html(data: bytes, *, charset: str | None = None) -> str:
+def decode_html(data: bytes, *, charset: str | None = None, source: str = "<html>") -> str:
     """HTML bytes as text: UTF-8 if valid, else the given or declared charset, else detected."""
     if data.startswith(tuple(bom for bom, _ in UNICODE_BOMS)):
-        return decode_text(data)
+        return decode_text(data, source=source)
     data = data.removeprefix(UTF8_BOM)
     try:
         return data.decode("utf-8")
@@ -323,7 +323,7 @@ def decode_html(data: bytes, *, charset: str | None = None) -> str:
             return data.decode(LEGACY_ALIASES.get(codec, codec))
         except (LookupError, UnicodeDecodeError):
             continue
-    return decode_mixed(data)
+    return decode_mixed(data, source=source)
 
 
 def _extracted_lines(xml: str) -> list[str]:

@@ -507,35 +507,42 @@ def _warc_documents(
     stream: IO[bytes], *, path: str, limits: Limits
 ) -> Iterator[Document | InputError]:
     """A document per HTML or plain-text HTTP 2xx response of a WARC file; the rest skipped."""
-    from warcio.exceptions import ArchiveLoadFailed
-    from warcio.statusandheaders import StatusAndHeadersParserException
 
     name = display_name(path)
     records = _GuardedArchive(stream, header_cap=limits.warc_header_bytes)
     number = 0
     record = None
-    try:
-        for number, record in enumerate(records, start=1):
-            yield from _warc_document(record, path=path, number=number, limits=limits)
-        # warcio ends quietly when the file ends inside a record's block: a cut download, or a
-        # Content-Length that swallowed the records after it. What it still expected is left.
-        if record is not None and _page_type(record) is None:
-            records.read_to_end()  # a skipped record is only read through on the next step
-            if missing := _missing_bytes(record):
-                yield InputError(
-                    f"{name}:{number}: the file ends {missing:,} bytes short of this record's "
-                    "Content-Length (truncated, or a wrong length)"
-                )
-    except _HeaderTooLongError:
-        yield InputError(
-            f"{name}: record {number + 1}: header lines over the {limits.warc_header_bytes:,}-byte "
-            "cap; rest of the file not read"
-        )
-    except (ArchiveLoadFailed, StatusAndHeadersParserException) as err:
-        yield InputError(
-            f"{name}: record {number + 1}: not a WARC record ({_reason(err)}); rest of the file "
-            "not read"
-        )
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            break
+        except _HeaderTooLongError:
+            yield InputError(
+                f"{name}: record {number + 1}: header lines over the "
+                f"{limits.warc_header_bytes:,}-byte cap; rest of the file not read"
+            )
+            return
+        except Exception as err:
+            # warcio raises whatever its parsing meets on malformed records (ArchiveLoadFailed,
+            # and AttributeError on a header line without a space, found by Hypothesis): after
+            # any of them the file's position is unknown.
+            yield InputError(
+                f"{name}: record {number + 1}: not a WARC record ({_reason(err)}); rest of the "
+                "file not read"
+            )
+            return
+        number += 1
+        yield from _warc_document(record, path=path, number=number, limits=limits)
+    # warcio ends quietly when the file ends inside a record's block: a cut download, or a
+    # Content-Length that swallowed the records after it. What it still expected is left.
+    if record is not None and _page_type(record) is None:
+        records.read_to_end()  # a skipped record is only read through on the next step
+        if missing := _missing_bytes(record):
+            yield InputError(
+                f"{name}:{number}: the file ends {missing:,} bytes short of this record's "
+                "Content-Length (truncated, or a wrong length)"
+            )
 
 
 def _warc_document(
@@ -561,8 +568,9 @@ def _warc_document(
     except InputError as err:
         yield err
         return
-    except (OSError, EOFError, ValueError, zlib.error) as err:
-        # A payload whose Content-Encoding (gzip, brotli) is corrupt.
+    except Exception as err:
+        # warcio's payload decoding (dechunking, gzip, brotli) raises whatever it meets on a
+        # corrupt payload; the record is lost, the next ones are still read.
         yield InputError(f"{where}: cannot decode the HTTP payload ({_reason(err)})")
         return
     url = record.rec_headers.get_header("WARC-Target-URI")

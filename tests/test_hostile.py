@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 from backports import zstd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cleaner.errors import InputError
 from cleaner.read import MAX_EXTRACT_CHARS, split_lines
@@ -376,3 +378,39 @@ def test_unreadable_file(tmp_path: Path) -> None:
     items = read_all([str(path), good_file(tmp_path)])
     assert errors(items) == [f"{path}: permission denied"]
     assert len(documents(items)) == 1
+
+
+# --- any bytes at all ---------------------------------------------------------------------------
+
+ANY_BYTES = st.one_of(
+    st.binary(max_size=3000),
+    st.text(max_size=1000).map(lambda text: text.encode("utf-8", "surrogatepass")),
+    st.lists(st.one_of(st.binary(max_size=80), st.from_regex(rb'\{"text": "[^"\\\n]*"\}')),
+             max_size=8).map(b"\n".join),
+    st.binary(max_size=400).map(lambda tail: b"WARC/1.0\r\nWARC-Type: response\r\n" + tail),
+)
+SUFFIXES = [".txt", ".html", ".jsonl", ".warc", ".txt.gz", ".jsonl.zst", ""]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=ANY_BYTES, suffix=st.sampled_from(SUFFIXES), compress=st.booleans())
+def test_any_bytes_give_documents_or_errors_never_exceptions(
+    tmp_path_factory: pytest.TempPathFactory, data: bytes, suffix: str, compress: bool
+) -> None:
+    # Expected: whatever the bytes and the name, the iterator yields Documents and InputErrors
+    # only; every error names the file; every document's text has LF line ends, within the cap.
+    if compress and suffix.endswith(".gz"):
+        data = gzip.compress(data, mtime=0)
+    elif compress and suffix.endswith(".zst"):
+        data = zstd.compress(data)
+    path = tmp_path_factory.mktemp("any") / f"input{suffix}"
+    path.write_bytes(data)
+    for item in read_documents(str(path)):
+        if isinstance(item, InputError):
+            assert str(item).startswith(str(path)), item
+            assert "\n" not in str(item)
+        else:
+            assert isinstance(item, Document)
+            assert item.source.startswith(str(path))
+            assert "\r" not in item.text and "\0" not in item.text
+            assert all(len(line) <= DEFAULT_LIMITS.line_chars for line in item.text.split("\n"))
