@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import html
-import importlib
 import json
 import os
 import subprocess
@@ -177,16 +176,16 @@ def write_warc(path: Path, texts: Sequence[str], *, pages: int) -> list[str]:
     """A gzipped WARC of `pages` HTML responses (warcio's writer); the pages' URLs."""
     from io import BytesIO
 
-    # Through importlib: warcio has no type information (and the reader's module may not).
-    status_and_headers = importlib.import_module("warcio.statusandheaders").StatusAndHeaders
-    warc_writer = importlib.import_module("warcio.warcwriter").WARCWriter
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
     urls = []
     with path.open("wb") as handle:
-        writer = warc_writer(handle, gzip=True)
+        writer = WARCWriter(handle, gzip=True)
         for k in range(pages):
             url = f"https://news.example/{k // 100}/story-{k}.html"
             urls.append(url)
-            headers = status_and_headers("200 OK", [("Content-Type", "text/html; charset=utf-8")],
+            headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")],
                                        protocol="HTTP/1.1")  # fmt: skip
             record = writer.create_warc_record(
                 url, "response", payload=BytesIO(html_page(texts[k % len(texts)], url=url)),
@@ -199,11 +198,7 @@ def write_warc(path: Path, texts: Sequence[str], *, pages: int) -> list[str]:
 def warc(work: Path, texts: Sequence[str], *, pages: int) -> list[Row]:
     """A generated WARC of HTML responses through `cleaner split`: pages read, records' URLs."""
     path = work / "pages.warc.gz"
-    try:
-        urls = set(write_warc(path, texts, pages=pages))
-    except ImportError as err:
-        return [Row(f"WARC of {pages:,} HTML responses", f"not run: {err}",
-                    "all pages, URLs", False)]  # fmt: skip
+    urls = set(write_warc(path, texts, pages=pages))
     out, summary = work / "warc.jsonl", work / "warc-summary.json"
     seconds, _, stderr = cleaner("split", "-q", "-o", str(out), "--summary", str(summary),
                                  str(path))  # fmt: skip

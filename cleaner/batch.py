@@ -16,7 +16,6 @@ run can be resumed and give exactly the output of an uninterrupted one.
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 from collections import deque
@@ -24,9 +23,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, BinaryIO, Literal, TypeAlias, TypeVar, cast
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, Literal, TypeAlias, TypeVar
 
 from cleaner.errors import CleanerError, InputError
+from cleaner.sources import expand_inputs, read_documents
 from cleaner.types import CONTENT_LABELS, LABELS, Document, Label
 
 if TYPE_CHECKING:
@@ -325,41 +325,18 @@ class InputDone:
     errors: int
 
 
-def _reader(name: str) -> Callable[..., Any] | None:
-    """cleaner.sources' `name` function, if that module has it (it is being extended)."""
-    try:
-        module = importlib.import_module("cleaner.sources")
-    except ImportError:
-        return None
-    found = getattr(module, name, None)
-    return cast(Callable[..., Any], found) if callable(found) else None
-
-
 def expand(paths: Sequence[str], *, glob: str = "*") -> Iterator[str | InputError]:
     """The input files of the command-line paths (directories walked), errors as items."""
-    expand_inputs = _reader("expand_inputs")
-    if expand_inputs is None:
-        yield from paths
-        return
-    yield from expand_inputs(paths, glob=glob)
+    return expand_inputs(paths, glob=glob)
 
 
 def documents_of(
     path: str, *, options: ReadOptions, stdin: BinaryIO | None = None
 ) -> Iterator[Document | InputError]:
     """The documents of one input (several for JSON Lines or WARC), errors as items."""
-    read_documents = _reader("read_documents")
-    if read_documents is not None:
-        yield from read_documents(
-            path, stdin=stdin, text_field=options.text_field, id_field=options.id_field
-        )
-        return
-    from cleaner.read import read_document
-
-    try:
-        yield read_document(path, stdin=stdin)
-    except InputError as err:
-        yield err
+    return read_documents(
+        path, stdin=stdin, text_field=options.text_field, id_field=options.id_field
+    )
 
 
 def read_inputs(

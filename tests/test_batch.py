@@ -39,6 +39,7 @@ from cleaner.types import Document, Label
 ROOT = Path(__file__).resolve().parent.parent
 DUMPS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "fixtures" / "dumps").glob("*.txt"))
 HTML = str((ROOT / "fixtures" / "html" / "harbour-ferry.html").relative_to(ROOT))
+INPUTS = "fixtures/inputs"  # the readers' fixtures: JSON Lines, WARC, other encodings
 requires_model = pytest.mark.skipif(
     not default_model_path().exists(), reason="shipped model not built yet (`make train`)"
 )
@@ -200,6 +201,27 @@ def test_jobs_two_is_byte_identical() -> None:
     assert one.stdout
     assert one.stderr == two.stderr
     assert two.exit_code == 1  # the missing file, reported among the others
+
+
+@requires_model
+def test_containers_jobs_two_is_byte_identical(tmp_path: Path) -> None:
+    # JSON Lines and WARC inputs hold many documents each, streamed to the workers.
+    inputs = [str(p.relative_to(ROOT)) for p in sorted((ROOT / INPUTS).iterdir())]
+    summary = tmp_path / "summary.json"
+    one = invoke("split", "--batch-size", "2", "--summary", str(summary), *inputs)
+    two = invoke("split", "--batch-size", "2", "--jobs", "2", *inputs)
+    assert (one.stdout, one.stderr, one.exit_code) == (two.stdout, two.stderr, two.exit_code)
+    records = rows(one.stdout)
+    warc = [r for r in records if r["source"].startswith(f"{INPUTS}/crawl.warc.gz")]
+    assert warc
+    assert all(r["url"].startswith("https://") for r in warc)
+    assert all(r["url"] is None for r in records if r not in warc)
+    # A bad record of a .jsonl is an error with its reason; its good records still come.
+    errors = json.loads(summary.read_text(encoding="utf-8"))["errors"]
+    assert errors
+    assert {e["path"] for e in errors} == {f"{INPUTS}/wire.jsonl"}
+    assert all(e["reason"].startswith("line ") for e in errors)
+    assert any(r["source"].startswith(f"{INPUTS}/wire.jsonl") for r in records)
 
 
 @requires_model
@@ -379,11 +401,7 @@ def test_jsonl_fields_reach_the_reader(monkeypatch: pytest.MonkeyPatch) -> None:
         yield Document(f"{path}:doc-1", Path(path).read_text(encoding="utf-8"))
         yield InputError(f"{path}: line 2: no field 'body'")
 
-    real = batch_module._reader
-    monkeypatch.setattr(
-        batch_module, "_reader",
-        lambda name: read_documents if name == "read_documents" else real(name),
-    )  # fmt: skip
+    monkeypatch.setattr(batch_module, "read_documents", read_documents)
     result = invoke("split", "--text-field", "body", "--id-field", "url", DUMPS[1])
     assert [(c["path"], c["text_field"], c["id_field"]) for c in calls] == [
         (DUMPS[1], "body", "url")

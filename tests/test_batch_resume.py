@@ -121,6 +121,36 @@ def test_resume_after_a_crash_gives_the_same_output(
 
 
 @requires_model
+def test_resume_inside_a_container(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Shards of one record: the run dies inside wire.jsonl and crawl.warc.gz, whose earlier
+    # documents the resumed run reads again but skips.
+    inputs = ["fixtures/inputs/wire.jsonl", "fixtures/inputs/crawl.warc.gz"]
+    args = ["split", "-q", "--shard-size", "1", "--batch-size", "1"]
+    whole, crashed = tmp_path / "whole", tmp_path / "crashed"
+    whole.mkdir()
+    crashed.mkdir()
+    assert invoke(*args, "-o", str(whole / "out.jsonl"), *inputs).exit_code == 1
+    commit = JsonlWriter.commit
+    for dies_at in (2, 4):
+
+        def crash(self: JsonlWriter, _at: int = dies_at) -> None:
+            if self.file is not None and self.file.target.name == f"out-{_at:05d}.jsonl":
+                raise CrashError
+            commit(self)
+
+        monkeypatch.setattr(JsonlWriter, "commit", crash)
+        with pytest.raises(CrashError):
+            invoke(*args, "-o", str(crashed / "out.jsonl"), "--resume", *inputs)
+        monkeypatch.setattr(JsonlWriter, "commit", commit)
+    assert len(shards(crashed, "out")) == 4
+    assert invoke(*args, "-o", str(crashed / "out.jsonl"), "--resume", *inputs).exit_code == 1
+    assert [p.read_bytes() for p in shards(crashed, "out")] == [
+        p.read_bytes() for p in shards(whole, "out")
+    ]
+    assert len(shards(whole, "out")) > 4
+
+
+@requires_model
 def test_resume_txt_after_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     inputs = [*DUMPS, *DUMPS]
     args = ["split", "-q", "--format", "txt", "--shard-size", "3", "--batch-size", "2"]
