@@ -9,6 +9,7 @@ whole-file failures come out as InputError items, never as exceptions.
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
 import hashlib
 import io
@@ -511,6 +512,7 @@ def _warc_documents(
     name = display_name(path)
     records = _GuardedArchive(stream, header_cap=limits.warc_header_bytes)
     number = 0
+    warned = 0
     record = None
     while True:
         try:
@@ -532,6 +534,12 @@ def _warc_documents(
                 "file not read"
             )
             return
+        if records.misaligned > warned:
+            warned = records.misaligned
+            yield InputError(
+                f"{name}:{number}: not followed by a blank line, so its Content-Length is wrong; "
+                "its document may be cut or hold part of the next record"
+            )
         number += 1
         yield from _warc_document(record, path=path, number=number, limits=limits)
     # warcio ends quietly when the file ends inside a record's block: a cut download, or a
@@ -658,6 +666,20 @@ def _GuardedArchive(stream: IO[bytes], *, header_cap: int) -> Any:  # noqa: N802
             self.line_bytes = 0
             return bytes(super().read(length))
 
-    archive = ArchiveIterator(stream)
+    class GuardedArchive(ArchiveIterator):  # type: ignore[misc]
+        """warcio's iterator, its warning about a wrong Content-Length kept off stderr."""
+
+        misaligned = 0  # records so far not followed by a blank line
+
+        def _consume_blanklines(self) -> Any:
+            # warcio writes the warning (and the stray bytes) straight to sys.stderr, which
+            # would mix into our one-line errors; it is turned into an InputError instead.
+            with contextlib.redirect_stderr(io.StringIO()) as sink:
+                result = super()._consume_blanklines()
+            if sink.getvalue():
+                self.misaligned += 1
+            return result
+
+    archive = GuardedArchive(stream)
     archive.reader = GuardedReader(archive.fh, block_size=CHUNK_BYTES)
     return archive

@@ -8,6 +8,7 @@ import io
 import json
 import lzma
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -459,3 +460,19 @@ def test_warc_cut_short(tmp_path: Path, cut: int, error: str) -> None:
         assert items[1:] == [("error", f"{path}:{error} (truncated, or a wrong length)")]
     else:
         assert items[1:] == [(f"{path}:2", "Second\nCut.")]
+
+
+def test_warc_wrong_length_is_reported_not_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = warc_record("https://a.example/1", page("First", "Kept."))
+    length = re.search(rb"\r\nContent-Length: (\d+)\r\n\r\nHTTP", first)
+    assert length is not None
+    short = first.replace(length.group(0), length.group(0).replace(
+        length.group(1), b"%d" % (int(length.group(1)) - 10)))  # fmt: skip
+    path = tmp_path / "short.warc"
+    path.write_bytes(short + warc_record("https://a.example/2", page("Second", "Read.")))
+    items = docs(read_documents(str(path)))
+    assert [source for source, _ in items] == [f"{path}:1", "error", f"{path}:2"]
+    assert items[1][1].startswith(f"{path}:1: not followed by a blank line, so its Content-Length")
+    assert capsys.readouterr().err == ""  # warcio's own warning stays off stderr
