@@ -131,8 +131,8 @@ def document_text(
     text = html_to_text(data, source=source, charset=charset) if is_page else decode_text(
         data, source=source
     )
-    # A stray NUL past the binary sniff: kept visible as U+FFFD (lxml refuses NUL in text).
-    text = text.replace("\0", "\ufffd")
+    # A stray NUL past the binary sniff stays in plain text as it is (the JSON output escapes
+    # it); html_to_text turns it into U+FFFD, as lxml refuses NUL.
     check_line_lengths(text, source=source, max_chars=max_line_chars)
     return text
 

@@ -445,7 +445,8 @@ def _json_document(
     if isinstance(key, str) and key.startswith("!"):
         return InputError(f"{where}: field {id_field!r} is {key[1:]}")
     source = f"{path}:{key}"
-    text = normalise_newlines(SURROGATES.sub("\ufffd", text)).replace("\0", "\ufffd")
+    # A lone surrogate cannot be written as UTF-8: it becomes U+FFFD, like undecodable bytes.
+    text = normalise_newlines(SURROGATES.sub("\ufffd", text))
     try:
         check_line_lengths(text, source=source, max_chars=limits.line_chars)
     except InputError as err:

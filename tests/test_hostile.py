@@ -162,7 +162,7 @@ BAD_RECORDS = [
               lambda: rows(b'{"id": "b", "text": "' + b"p" * 100_001 + b'"}'),
               r": line 2: line 1 is 100,001 characters long, over the 100,000-character cap",
               ["a", "c"]),
-    BadRecord("nul.jsonl", lambda: rows(b'{"id": "b", "text": "a\\u0000b \\ud800 c"}'),
+    BadRecord("nul-surrogate.jsonl", lambda: rows(b'{"id": "b", "text": "a\\u0000b \\ud800 c"}'),
               "", ["a", "b", "c"]),
     BadRecord("bomb.warc",
               lambda: warc("https://a.example/1", b"<p>First page.</p>")
@@ -198,14 +198,21 @@ def test_bad_record_is_one_error_and_the_rest_comes(tmp_path: Path, case: BadRec
 # --- inputs read with a bounded, correct result -------------------------------------------------
 
 
-def test_nul_bytes_past_the_sniff_are_kept_visible(tmp_path: Path) -> None:
-    # Expected: the text is read; each NUL becomes U+FFFD, and no line is lost or merged.
+def test_nul_bytes_past_the_sniff_are_kept(tmp_path: Path) -> None:
+    # Expected: the text is read as it is, NUL included (JSON output escapes it as \u0000); no
+    # line is lost or merged. In HTML a NUL becomes U+FFFD, as lxml refuses NUL.
     body = GOOD_TEXT * 200  # past the 8 kB binary sniff
     path = tmp_path / "late-nul.txt"
     path.write_bytes(body.encode() + b"Tail line with a \0 NUL.\n")
     [doc, good] = read_all([str(path), good_file(tmp_path)])
     assert isinstance(doc, Document) and isinstance(good, Document)
-    assert doc.text == body + "Tail line with a \ufffd NUL.\n"
+    assert doc.text == body + "Tail line with a \0 NUL.\n"
+    page = tmp_path / "late-nul.html"
+    page.write_bytes(b"<html><body>" + b"<p>Paragraph of the page.</p>" * 400
+                     + b"<p>Tail with a \0 NUL.</p></body></html>")
+    [html] = read_all([str(page)])
+    assert isinstance(html, Document)
+    assert html.text.endswith("Tail with a \ufffd NUL.")
 
 
 def test_invalid_utf8_bytes_in_utf8_text(tmp_path: Path) -> None:
@@ -412,5 +419,5 @@ def test_any_bytes_give_documents_or_errors_never_exceptions(
         else:
             assert isinstance(item, Document)
             assert item.source.startswith(str(path))
-            assert "\r" not in item.text and "\0" not in item.text
+            assert "\r" not in item.text
             assert all(len(line) <= DEFAULT_LIMITS.line_chars for line in item.text.split("\n"))
