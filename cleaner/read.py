@@ -50,6 +50,8 @@ MAX_DOCUMENT_BYTES = 50_000_000
 # trafilatura's time grows faster than the page (4 MB of paragraphs take 20 s, 40 MB hours), so
 # larger pages get the linear block dump instead (html_block_lines).
 MAX_EXTRACT_CHARS = 2_000_000
+# libxml2 stops parsing at this depth unless huge_tree is on, and drops the rest of the page.
+LXML_MAX_DEPTH = 255
 
 # trafilatura XML: elements that end a line (as in its own text output), and line breaks.
 XML_BLOCKS = frozenset(
@@ -290,6 +292,8 @@ def html_to_text(
 
 def too_deep_for_lxml(page: str) -> bool:
     """Whether lxml's HTML parser stops early on this page (elements nested over 255 deep)."""
+    if page.count("<") <= LXML_MAX_DEPTH:
+        return False  # too few tags to nest that deep: no need to parse it twice
     from lxml import etree, html
 
     # huge_tree stays off: that limit is what keeps a hostile page from exhausting memory.

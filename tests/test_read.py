@@ -22,6 +22,7 @@ from cleaner.read import (
     is_html,
     read_document,
     split_lines,
+    too_deep_for_lxml,
 )
 
 HTML_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "html"
@@ -384,3 +385,21 @@ def test_split_lines_invariants(raw_lines: list[str]) -> None:
 def test_latin1_label_means_cp1252() -> None:
     page = b"<meta charset=iso-8859-1><p>\x93quoted\x94 caf\xe9</p>"
     assert decode_html(page).endswith("<p>\u201cquoted\u201d caf\u00e9</p>")
+
+
+@pytest.mark.parametrize(("depth", "expected"), [(10, False), (240, False), (260, True),
+                                                 (5000, True)])
+def test_too_deep_for_lxml(depth: int, expected: bool) -> None:
+    page = "<html><body>" + "<div>" * depth + "<p>x</p>" + "</div>" * depth + "</body></html>"
+    assert too_deep_for_lxml(page) is expected
+
+
+@pytest.mark.parametrize("depth", [300, 20_000])
+def test_deep_page_keeps_the_text_after_the_deep_part(depth: int) -> None:
+    page = ("<html><body><h1>Storm closes the coast road</h1>" + "<div>" * depth
+            + "<p>Crews worked through the night.</p>" + "</div>" * depth
+            + "<p>The road reopens on Friday.</p><script>var x;</script></body></html>")
+    assert html_to_text(page).split("\n") == [
+        "Storm closes the coast road", "Crews worked through the night.",
+        "The road reopens on Friday.",
+    ]
