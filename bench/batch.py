@@ -86,8 +86,18 @@ def files_for(texts: Sequence[str], *, min_lines: int) -> int:
     return count
 
 
-def cleaner(*args: str) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS (KiB) and stderr of one `cleaner` run in a child process."""
+@dataclass(frozen=True)
+class Run:
+    """What one `cleaner` run in a child process took."""
+
+    seconds: float  # wall
+    rss_kib: int  # peak resident memory of the cleaner process
+    cpu: float  # user + system seconds, with the worker processes it waited for
+    stderr: str
+
+
+def cleaner(*args: str) -> Run:
+    """Run `cleaner ARGS...` in a child process and measure it."""
     start = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "cleaner", *args],
@@ -101,7 +111,7 @@ def cleaner(*args: str) -> tuple[float, int, str]:
     seconds = time.perf_counter() - start
     if proc.returncode not in (0, 1):
         raise SystemExit(f"cleaner {' '.join(args[:4])}... failed: {stderr.strip()[-500:]}")
-    return seconds, usage.ru_maxrss, stderr
+    return Run(seconds, usage.ru_maxrss, usage.ru_utime + usage.ru_stime, stderr)
 
 
 def scaling(
@@ -114,18 +124,26 @@ def scaling(
     lines = write_files(folder, texts, count=n_files)
     out1, out2 = work / "jobs1.jsonl", work / f"jobs{jobs}.jsonl"
     ones, manys = [], []
+    load = os.getloadavg()[0]
     for _ in range(runs):
-        ones.append(cleaner("split", "-q", "--jobs", "1", "-o", str(out1), str(folder))[0])
-        manys.append(cleaner("split", "-q", "--jobs", str(jobs), "-o", str(out2), str(folder))[0])
-    one, many = statistics.median(ones), statistics.median(manys)
+        ones.append(cleaner("split", "-q", "--jobs", "1", "-o", str(out1), str(folder)))
+        manys.append(cleaner("split", "-q", "--jobs", str(jobs), "-o", str(out2), str(folder)))
+    one = statistics.median(r.seconds for r in ones)
+    many = statistics.median(r.seconds for r in manys)
+    cpu_one = statistics.median(r.cpu for r in ones)
+    cpu_many = statistics.median(r.cpu for r in manys)
     same = out1.read_bytes() == out2.read_bytes()
     ratio = one / many
+    # CPU seconds tell a busy machine (other work took the cores) from overhead of ours.
     return [
+        Row("load average (1 min) before the scaling runs", f"{load:.2f}"),
         Row(f"--jobs 1: {lines:,} lines in {n_files:,} files (median of {runs})",
             f"{lines / one:,.0f} lines/s ({one:.1f} s)"),
         Row(f"--jobs {jobs}: same files", f"{lines / many:,.0f} lines/s ({many:.1f} s)"),
         Row(f"speed-up --jobs {jobs} / --jobs 1", f"{ratio:.2f}x", f">= {SPEEDUP_BAR}x",
             ratio >= SPEEDUP_BAR),
+        Row(f"CPU seconds --jobs 1 / --jobs {jobs} (workers included)",
+            f"{cpu_one:.1f} / {cpu_many:.1f}"),
         Row(f"--jobs {jobs} output identical to --jobs 1", str(same), "identical", same),
     ]  # fmt: skip
 
@@ -135,8 +153,8 @@ def memory(work: Path, texts: Sequence[str], *, files: int) -> list[Row]:
     small, large = work / "mem-small", work / "mem-large"
     write_files(small, texts, count=files)
     write_files(large, texts, count=files * MEMORY_FACTOR)
-    _, rss_small, _ = cleaner("split", "-q", "-o", str(work / "mem-small.jsonl"), str(small))
-    _, rss_large, _ = cleaner("split", "-q", "-o", str(work / "mem-large.jsonl"), str(large))
+    rss_small = cleaner("split", "-q", "-o", str(work / "mem-small.jsonl"), str(small)).rss_kib
+    rss_large = cleaner("split", "-q", "-o", str(work / "mem-large.jsonl"), str(large)).rss_kib
     growth = rss_large / rss_small
     return [
         Row(f"peak RSS, {files:,} files", f"{rss_small / 1024:.0f} MiB"),
@@ -158,8 +176,8 @@ def dask_backend(work: Path, texts: Sequence[str], *, min_lines: int) -> list[Ro
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
         address = cluster.scheduler_address
-        seconds, _, _ = cleaner("split", "-q", "--backend", "dask", "--scheduler", address,
-                                "-o", str(remote), str(folder))  # fmt: skip
+        seconds = cleaner("split", "-q", "--backend", "dask", "--scheduler", address,
+                          "-o", str(remote), str(folder)).seconds  # fmt: skip
     same = local.read_bytes() == remote.read_bytes()
     return [
         Row(f"dask LocalCluster (2 workers), {lines:,} lines", f"{lines / seconds:,.0f} lines/s"),
@@ -208,8 +226,8 @@ def warc(work: Path, texts: Sequence[str], *, pages: int) -> list[Row]:
     path = work / "pages.warc.gz"
     urls = set(write_warc(path, texts, pages=pages))
     out, summary = work / "warc.jsonl", work / "warc-summary.json"
-    seconds, _, stderr = cleaner("split", "-q", "-o", str(out), "--summary", str(summary),
-                                 str(path))  # fmt: skip
+    run = cleaner("split", "-q", "-o", str(out), "--summary", str(summary), str(path))
+    seconds, stderr = run.seconds, run.stderr
     if not summary.exists():
         return [Row(f"WARC of {pages:,} HTML responses", f"failed: {stderr.strip()[-200:]}",
                     "all pages, URLs", False)]  # fmt: skip
