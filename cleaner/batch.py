@@ -27,7 +27,7 @@ from typing import IO, TYPE_CHECKING, Any, BinaryIO, Literal, TypeAlias, TypeVar
 
 from cleaner.errors import CleanerError, InputError
 from cleaner.sources import expand_inputs, read_documents
-from cleaner.types import CONTENT_LABELS, LABELS, Document, Label
+from cleaner.types import CONTENT_LABELS, LABELS, Document, Label, Line
 
 if TYPE_CHECKING:
     from cleaner.label import Model
@@ -418,9 +418,9 @@ class Tally:
     dropped: dict[Label, int] = field(default_factory=dict)
     errors: list[ErrorEntry] = field(default_factory=list)
 
-    def add(self, cleaned: Cleaned) -> None:
-        """Count one more cleaned document."""
-        for line in cleaned.dropped:
+    def add(self, cleaned: Cleaned, *, dropped: Sequence[Line] | None = None) -> None:
+        """Count one more cleaned document (`dropped`: its dropped lines, if already at hand)."""
+        for line in cleaned.dropped if dropped is None else dropped:
             if line.label is not None:
                 self.dropped[line.label] = self.dropped.get(line.label, 0) + 1
         self.documents += 1
@@ -683,13 +683,6 @@ def output_rows(kind: Literal["split", "label"], cleaned: Cleaned) -> Iterator[d
         yield label_line_to_dict(line, source=cleaned.source, article=article)
 
 
-def dropped_rows(cleaned: Cleaned) -> Iterator[dict[str, Any]]:
-    """The dropped lines of one cleaned document, as output objects."""
-    from cleaner.write import dropped_line_to_dict
-
-    yield from (dropped_line_to_dict(line, source=cleaned.source) for line in cleaned.dropped)
-
-
 @dataclass(frozen=True, slots=True)
 class Job:
     """A whole run: the inputs, how to read, clean and write them, and whether to resume."""
@@ -712,6 +705,8 @@ def run(job: Job, *, hooks: Hooks = Hooks()) -> Tally:
     says (and does nothing if it says complete). Raises CleanerError for a fatal problem
     (bad model, bad manifest) and OSError when an output cannot be written.
     """
+    from cleaner.write import dropped_line_to_dict
+
     spec = job.output
     model_key = model_fingerprint(job.clean.model)
     manifest_file = spec.manifest_path() if spec.resumable else None
@@ -742,9 +737,11 @@ def run(job: Job, *, hooks: Hooks = Hooks()) -> Tally:
             if parts.full():
                 checkpoint(Position(entry.input, entry.item, n), tally)
             parts.write(row)
-        for row in dropped_rows(outcome):
-            parts.write_dropped(row)
-        tally.add(outcome)
+        dropped = outcome.dropped  # a property that walks every line: once per document
+        if spec.dropped is not None:
+            for line in dropped:
+                parts.write_dropped(dropped_line_to_dict(line, source=outcome.source))
+        tally.add(outcome, dropped=dropped)
 
     entries = read_inputs(job.paths, options=job.read, stdin=hooks.stdin, start=start,
                           defer=job.workers_read)  # fmt: skip
