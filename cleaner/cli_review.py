@@ -41,7 +41,8 @@ REVIEW_OUTPUT_HELP = "Write the review page to FILE (atomically) instead of stan
     "--use-model",
     is_flag=True,
     help="Let the model's labels decide the lines the markup leaves open (pages with little "
-    "markup): headline or byline inside the main text, any non-body label outside it.",
+    "markup): headline or byline inside the main text, a non-body label outside it, and any "
+    "label the model gives with p >= 0.9.",
 )
 @click.option("--model", "model_path", metavar="PATH", help=MODEL_HELP + " Only with --use-model.")
 def weak_label(

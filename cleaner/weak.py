@@ -15,8 +15,9 @@ The lines are the page's block-level lines, exactly as `cleaner.read.html_block_
 7. boilerplate - everything else.
 
 Optionally a model's labels fill in what the markup leaves open (rules 6 and 7): in the main text
-it may call a line headline or byline rather than body, elsewhere anything but body. That is for
-pages with little markup; on well-marked pages rules 1-5 decide most lines.
+it may call a line headline or byline rather than body (any label when confident), elsewhere
+anything but body (body too when confident). That is for pages with little markup; on
+well-marked pages rules 1-5 decide most lines.
 
 A page where fewer than `min_body` body lines are found is refused (WeakLabelError), never
 labelled by guesswork. Across several pages of one site, body lines repeated on many pages are
@@ -66,6 +67,8 @@ SHINGLE = 3
 # of them, are site furniture (archive links, blurbs, blog descriptions): different articles do
 # not share whole paragraphs.
 REPEATED_SHARE = 0.2
+# A model's label overrules trafilatura's main-text call only at this probability or above.
+PRIOR_CONFIDENT = 0.9
 # Labels that repetition overrules (a byline such as "By Staff Reporter" may well repeat).
 FURNITURE_SUSPECTS = frozenset({Label.BODY, Label.HEADLINE})
 REPEATED_MIN_PAGES = 3
@@ -458,12 +461,13 @@ def label_line(
     main: TextIndex,
     comments: TextIndex,
     *,
-    prior: Label | None = None,
+    prior: Line | None = None,
 ) -> Label:
     """The weak label of one page line (the rules of the module docstring, in order).
 
-    `prior` is a model's label for the line, used only where the markup decides nothing: inside
-    the main text it may say headline or byline instead of body, outside it anything but body.
+    `prior` is the line as a model labelled it (label and p), used only where the markup decides
+    nothing: inside the main text it may say headline or byline instead of body, or any other
+    label when confident; outside it, any label but body, or body when confident.
     """
     if is_comment_region(line) or comments.holds(line.text):
         return Label.COMMENT
@@ -475,18 +479,23 @@ def label_line(
         return Label.BYLINE
     if is_furniture(line):
         return Label.BOILERPLATE
+    guess = prior.label if prior is not None else None
+    sure = prior is not None and (prior.p or 0.0) >= PRIOR_CONFIDENT
     if main.holds(line.text):
-        return prior if prior in (Label.HEADLINE, Label.BYLINE) else Label.BODY
-    return prior if prior is not None and prior is not Label.BODY else Label.BOILERPLATE
+        if guess in (Label.HEADLINE, Label.BYLINE) or (guess is not None and sure):
+            return guess
+        return Label.BODY
+    if guess is not None and (guess is not Label.BODY or sure):
+        return guess
+    return Label.BOILERPLATE
 
 
-def model_labels(lines: Sequence[PageLine], model: Model) -> list[Label]:
-    """A model's label for each page line."""
+def model_labels(lines: Sequence[PageLine], model: Model) -> list[Line]:
+    """The page lines as a model labels them (label and probability)."""
     from cleaner.label import apply_labels, predict_proba_many
 
     plain = [Line(number=i, text=line.text) for i, line in enumerate(lines, start=1)]
-    labelled = apply_labels(plain, predict_proba_many([plain], model)[0])
-    return [line.label or Label.BOILERPLATE for line in labelled]
+    return apply_labels(plain, predict_proba_many([plain], model)[0])
 
 
 # --- pages -> dumps -----------------------------------------------------------------------------
@@ -511,7 +520,7 @@ def weak_label_html(
     found = extract(page)
     meta = page_metadata(root, extracted_title=found.title)
     main, comments = TextIndex.of(found.main), TextIndex.of(found.comments)
-    priors: list[Label | None] = (
+    priors: list[Line | None] = (
         list(model_labels(lines, model)) if model is not None else [None] * len(lines)
     )
     labels = [label_line(line, meta, main, comments, prior=prior)

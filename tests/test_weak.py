@@ -310,22 +310,25 @@ def test_transfer_labels(texts: list[str], expected: list[Label]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("in_main", "prior", "expected"),
+    ("in_main", "prior", "p", "expected"),
     [
-        (True, None, Label.BODY),
-        (True, Label.HEADLINE, Label.HEADLINE),
-        (True, Label.BYLINE, Label.BYLINE),
-        (True, Label.BOILERPLATE, Label.BODY),
-        (False, None, Label.BOILERPLATE),
-        (False, Label.BODY, Label.BOILERPLATE),
-        (False, Label.TEASER, Label.TEASER),
-        (False, Label.COMMENT, Label.COMMENT),
+        (True, None, 0.0, Label.BODY),
+        (True, Label.HEADLINE, 0.5, Label.HEADLINE),
+        (True, Label.BYLINE, 0.5, Label.BYLINE),
+        (True, Label.BOILERPLATE, 0.6, Label.BODY),
+        (True, Label.BOILERPLATE, 0.95, Label.BOILERPLATE),
+        (False, None, 0.0, Label.BOILERPLATE),
+        (False, Label.BODY, 0.6, Label.BOILERPLATE),
+        (False, Label.BODY, 0.95, Label.BODY),
+        (False, Label.TEASER, 0.5, Label.TEASER),
+        (False, Label.COMMENT, 0.5, Label.COMMENT),
     ],
-    ids=["main", "main-headline", "main-byline", "main-boilerplate", "rest", "rest-body",
-         "rest-teaser", "rest-comment"],
+    ids=["main", "main-headline", "main-byline", "main-boilerplate-unsure",
+         "main-boilerplate-sure", "rest", "rest-body-unsure", "rest-body-sure", "rest-teaser",
+         "rest-comment"],
 )
 def test_model_prior_only_fills_what_markup_leaves_open(
-    in_main: bool, prior: Label | None, expected: Label
+    in_main: bool, prior: Label | None, p: float, expected: Label
 ) -> None:
     from cleaner.weak import Metadata, PageLine, TextIndex
 
@@ -334,8 +337,9 @@ def test_model_prior_only_fills_what_markup_leaves_open(
                     inline_tags=frozenset(), inline_words=frozenset(), owner="p")
     main = TextIndex.of([text] if in_main else [])
     meta = Metadata(frozenset(), frozenset())
-    assert label_line(line, meta, main, TextIndex.of([]), prior=prior) is expected
+    guess = Line(1, text, label=prior, p=p) if prior is not None else None
+    assert label_line(line, meta, main, TextIndex.of([]), prior=guess) is expected
     # Markup still wins over the prior.
     nav = PageLine(text=text, tags=frozenset({"nav", "p"}), words=frozenset(),
                    inline_tags=frozenset(), inline_words=frozenset(), owner="p")
-    assert label_line(nav, meta, main, TextIndex.of([]), prior=prior) is Label.BOILERPLATE
+    assert label_line(nav, meta, main, TextIndex.of([]), prior=guess) is Label.BOILERPLATE
