@@ -53,7 +53,7 @@ from cleaner.weak import WeakLabelError, demote_repeated, extracted_view, weak_l
 # navigation lines their `page` dumps share); (source, first id, last id).
 SITES: dict[str, tuple[str, int, int]] = {
     "nfl-blogs": ("dragnet", 799, 821),  # blogs.nfl.com, 23 pages
-    "web-ink-now": ("dragnet", 963, 979),  # a marketing blog, 11 pages
+    "web-ink-now": ("dragnet", 963, 979),  # a marketing blog, 11 pages in the corpus
 }
 DEFAULT_SITE = "nfl-blogs"
 # Corpus dumps in the base training sample: small enough for a few minutes on 2 cores.
@@ -83,10 +83,12 @@ def site_page_ids(site: str) -> list[str]:
 def split_site(corpus: Sequence[AnnotatedDump], site: str) -> Split:
     """Split a site's pages in two halves by page id; the rest of the corpus without them."""
     ids = site_page_ids(site)
-    first = set(ids[: (len(ids) + 1) // 2])
-    second = set(ids) - first
-    touches = [set(page_ids(d.id)) & set(ids) for d in corpus]
     pages = {d.id: d for d in corpus if d.kind == "page"}
+    # The corpus dropped some pages of a run (README: filtering): halve the pages it has.
+    present = [i for i in ids if i in pages]
+    first = set(present[: (len(present) + 1) // 2])
+    second = set(present) - first
+    touches = [set(page_ids(d.id)) & set(ids) for d in corpus]
     return Split(
         weak_pages=tuple(pages[i] for i in sorted(first) if i in pages),
         gold_pages=tuple(pages[i] for i in sorted(first) if i in pages),
@@ -226,9 +228,10 @@ def run(
     corpus = list(read_dumps(corpus_path))
     split = split_site(corpus, site)
     base = random.Random(seed).sample(list(split.rest), min(sample, len(split.rest)))
+    n_eval = len({page_ids(d.id)[0] for d in split.evaluation})
     print(f"site {site}: {len(split.weak_pages)} pages to weak-label, {len(split.evaluation)} "
-          f"evaluation dumps ({', '.join(EVAL_KINDS)}) of the other "
-          f"{len(site_page_ids(site)) - len(split.weak_pages)} pages; base: a sample of "
+          f"evaluation dumps ({', '.join(EVAL_KINDS)}) of the other {n_eval} pages; "
+          f"base: a sample of "
           f"{len(base)} of the {len(split.rest)} corpus dumps without the site; seed {seed}, "
           f"{FOLDS} folds")
     models = {"base": cached_fit(base, seed=seed, cache=cache,
