@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import html
 import json
 import os
@@ -188,8 +189,12 @@ class Browser:
         self._from_chrome, from_chrome_w = os.pipe()
 
         def wire_fds() -> None:  # runs in the child: Chromium reads fd 3 and writes fd 4
-            os.dup2(to_chrome_r, 3)
-            os.dup2(from_chrome_w, 4)
+            # Move both ends above 4 first: a pipe end may itself be fd 3 or 4, and dup2 onto
+            # the same number would neither move it nor clear its close-on-exec flag.
+            high_r = fcntl.fcntl(to_chrome_r, fcntl.F_DUPFD, 10)
+            high_w = fcntl.fcntl(from_chrome_w, fcntl.F_DUPFD, 10)
+            os.dup2(high_r, 3)
+            os.dup2(high_w, 4)
 
         self.process = subprocess.Popen(
             [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
