@@ -225,6 +225,10 @@ def run(
     def progress(message: str) -> None:
         print(f"  [{time.time() - started:4.0f} s] {message}", file=sys.stderr, flush=True)
 
+    print("note: the corpus holds text dumps, not HTML: each page is rebuilt as one <p> per line "
+          "of its page dump, which keeps none of the markup the weak labeller's rules read; weak "
+          "labels here come from trafilatura's main text, repeated site furniture and the base "
+          "model's confident labels (cleaner weak-label --use-model)")
     corpus = list(read_dumps(corpus_path))
     split = split_site(corpus, site)
     base = random.Random(seed).sample(list(split.rest), min(sample, len(split.rest)))
