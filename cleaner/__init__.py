@@ -7,6 +7,7 @@ __version__ = "0.1.0"
 
 # The pipeline pulls in numpy; scikit-learn, trafilatura and langdetect are imported only when a
 # model is loaded, an HTML page read or a language detected.
+from cleaner.batch import clean_bag, clean_iter
 from cleaner.label import Model, load_model
 from cleaner.pipeline import Cleaned, clean, clean_documents, label_lines
 
@@ -22,7 +23,9 @@ __all__ = [
     "ModelError",
     "Record",
     "clean",
+    "clean_bag",
     "clean_documents",
+    "clean_iter",
     "label_lines",
     "load_model",
 ]
