@@ -397,7 +397,8 @@ def predict_lines(dumps: Sequence[Sequence[Line]], model: Model) -> list[Predict
     with one_thread():
         labelled = [apply_labels(lines, probs)
                     for lines, probs in zip(dumps, predict_proba_many(dumps, model), strict=True)]
-        segments = segment_many(labelled, model=model.estimators["boundary"])
+        segments = segment_many(labelled, model=model.estimators["boundary"],
+                                position=model.estimators["position"])
     return [
         Prediction(labels=tuple(line.label or Label.BOILERPLATE for line in lines),
                    segments=tuple(segs))

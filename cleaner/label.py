@@ -18,7 +18,7 @@ import itertools
 import json
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,7 @@ MODEL_FILE = "cleaner.joblib"
 CONTEXT_WINDOW = 3
 # Wider window over which stage-1 probabilities are averaged (a run of teasers, a comment thread).
 SMOOTH_WINDOW = 6
-ESTIMATORS = frozenset({"scaler", "lines", "context", "boundary"})
+ESTIMATORS = frozenset({"scaler", "lines", "context", "boundary", "position"})
 REBUILD_HINT = "rebuild it with `make train`"
 _LABEL_INDEX = {label: i for i, label in enumerate(LABELS)}
 
@@ -95,13 +95,15 @@ def _check_card(card: dict[str, Any], path: Path) -> None:
     """Refuse a model built for other labels or features; warn on another scikit-learn."""
     if card.get("labels") != [label.value for label in LABELS]:
         raise ModelError(f"{path}: model has labels {card.get('labels')}, not ours; {REBUILD_HINT}")
-    from cleaner.segment import GAP_NAMES
+    from cleaner.segment import GAP_NAMES, POSITION_NAMES
 
     # A card is JSON anyone can edit: a field of the wrong type is a mismatch, not a traceback.
     features = card.get("features")
     features = features if isinstance(features, dict) else {}
     if (features.get("dense") != list(DENSE_NAMES) or features.get("hash") != HASH_FEATURES
-            or features.get("gaps") != list(GAP_NAMES)):
+            or features.get("gaps") != list(GAP_NAMES)
+            or features.get("context") != context_names()
+            or features.get("positions") != list(POSITION_NAMES)):
         raise ModelError(f"{path}: model was built for other features; {REBUILD_HINT}")
     import sklearn
 
@@ -176,6 +178,22 @@ def stage1_matrix(words: Any, dense: Matrix, scaler: Any) -> Any:
     return sparse.hstack([present, sparse.csr_matrix(scaler.transform(dense))], format="csr")
 
 
+def context_names() -> list[str]:
+    """Names of context_matrix's columns, in order (the model card records them)."""
+    labels = [label.value for label in LABELS]
+
+    def block(prefix: str) -> list[str]:
+        return [f"{prefix}_{label}" for label in labels]
+
+    return [
+        *DENSE_NAMES, *block("p"),
+        *(name for off in range(-CONTEXT_WINDOW, CONTEXT_WINDOW + 1) if off
+          for name in block(f"p{off:+d}")),
+        *block(f"mean{SMOOTH_WINDOW}"), *block("mean_above"), *block("mean_below"),
+        *block("mean_dump"),
+    ]
+
+
 def context_matrix(dense: Matrix, probs: Matrix, sizes: Sequence[int]) -> Matrix:
     """Stage-2 features of a batch of dumps from dense features and stage-1 probabilities."""
     start, end = dump_bounds([s for s in sizes if s])
@@ -205,19 +223,32 @@ def predict_proba_many(dumps: Sequence[Sequence[Line]], model: Model) -> list[Ma
     if sum(sizes) == 0:
         return [np.zeros((0, len(LABELS)), dtype=np.float32) for _ in dumps]
     words, dense = line_inputs(dumps, model.vocab)
-    probs1 = est["lines"].predict_proba(stage1_matrix(words, dense, est["scaler"]))
-    probs2 = est["context"].predict_proba(context_matrix(dense, probs1.astype(np.float32), sizes))
+    probs1 = _all_labels(est["lines"], stage1_matrix(words, dense, est["scaler"]))
+    probs2 = _all_labels(est["context"], context_matrix(dense, probs1, sizes))
     bounds = np.cumsum([0, *sizes])
     return [probs2[a:b].astype(np.float32) for a, b in itertools.pairwise(bounds)]
 
 
+def _all_labels(estimator: Any, x: Any) -> Matrix:
+    """predict_proba with one column per label in LABELS order, whatever classes_ holds.
+
+    A model trained on data lacking a label has fewer columns; they must not shift the others.
+    """
+    probs = estimator.predict_proba(x)
+    out: Matrix = np.zeros((x.shape[0], len(LABELS)), dtype=np.float32)
+    out[:, np.asarray(estimator.classes_, dtype=np.int64)] = probs
+    return out
+
+
 def apply_labels(lines: Sequence[Line], probs: Matrix) -> list[Line]:
     """Copies of the lines with the most probable label and its probability."""
-    best = probs.argmax(axis=1) if len(lines) else np.zeros(0, dtype=np.int64)
-    return [
-        replace(line, label=LABELS[int(k)], p=round(float(probs[i, k]), 4))
-        for i, (line, k) in enumerate(zip(lines, best, strict=True))
-    ]
+    if not lines:
+        return []
+    best = probs.argmax(axis=1)
+    p = [round(value, 4) for value in probs[np.arange(len(lines)), best].tolist()]
+    # Built directly, not by dataclasses.replace: this runs once per line of every input.
+    return [Line(line.number, line.text, line.blank_before, LABELS[k], pk)
+            for line, k, pk in zip(lines, best.tolist(), p, strict=True)]
 
 
 def label_index(label: Label) -> int:

@@ -58,7 +58,8 @@ def clean_documents(
     with one_thread():
         labelled = [apply_labels(lines, p)
                     for lines, p in zip(split, predict_proba_many(split, model), strict=True)]
-        segments = segment_many(labelled, model=model.estimators["boundary"])
+        segments = segment_many(labelled, model=model.estimators["boundary"],
+                                position=model.estimators["position"])
     out = []
     for doc, lines, segs in zip(documents, labelled, segments, strict=True):
         records = build_records(

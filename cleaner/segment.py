@@ -51,6 +51,24 @@ GAP_NAMES = (
 # and for orphanhood (never seen after it): a new story brings new names and topics.
 NOVELTY_WINDOW = 3
 
+# Where, among the dropped lines of a cut gap, the next article starts: one page's footer and
+# the next page's header lie between two stories, and a cut in the wrong place there costs Pk
+# as much as a missed story. A second model scores each line of such a run as the first of the
+# new segment (POSITION_NAMES); without it, cut_position's blank-run rule decides.
+POSITION_NAMES = (
+    "log_blank_before", "blank_share_of_max", "is_longest_blank", "rel_pos", "log_from_left",
+    "log_to_right", "log_run", "is_right", "p_line",
+    *(f"line_{label}" for label in Label), *(f"prev_{label}" for label in Label),
+    "prev_footer_cue", "line_header_cue", "log_words", "log_prev_words", "seen_before",
+    "prev_seen_after", "affinity_line", "affinity_split",
+)
+# Lines on each side of a run whose words stand for the story before and the story after.
+POSITION_CONTEXT = 30
+_FOOTER = re.compile(r"©|\(c\)|copyright|all rights reserved|privacy|terms of|contact us"
+                     r"|back to top", re.IGNORECASE)
+_HEADER = re.compile(r"^\W*(home|menu|skip|sign in|log in|login|subscribe|search|navigation"
+                     r"|register|main menu)\b", re.IGNORECASE)
+
 
 def _tokens(text: str) -> list[str]:
     """Content words of a line: lowercased, letters only, stopwords out."""
@@ -238,6 +256,109 @@ def gap_truth(dump: AnnotatedDump) -> tuple[NDArray[np.float32], NDArray[np.int6
     return x, np.asarray(y, dtype=np.int64)
 
 
+def _affinity(lines: Sequence[Line], left: int, right: int) -> list[float]:
+    """Per dropped line of the run: share of its words in the story after minus before it."""
+    def bag(part: Sequence[Line]) -> set[str]:
+        return {w for line in part for w in _tokens(line.text)}
+
+    before = bag(lines[max(0, left - POSITION_CONTEXT) : left + 1])
+    after = bag(lines[right : right + POSITION_CONTEXT + 1])
+    out = []
+    for line in lines[left + 1 : right]:
+        words = _tokens(line.text)
+        out.append((sum(w in after for w in words) - sum(w in before for w in words))
+                   / len(words) if words else 0.0)
+    return out
+
+
+def position_features(lines: Sequence[Line], left: int, right: int) -> NDArray[np.float32]:
+    """POSITION_NAMES for each candidate first line i in (left, right] of a cut gap."""
+    labels = list(Label)
+    texts = [line.text for line in lines]
+    first_seen: dict[str, int] = {}
+    last_seen: dict[str, int] = {}
+    for i, text in enumerate(texts):
+        first_seen.setdefault(text, i)
+        last_seen[text] = i
+    blanks = [lines[i].blank_before for i in range(left + 1, right + 1)]
+    top = max(blanks)
+    run = right - left - 1  # dropped lines
+    affinity = _affinity(lines, left, right)
+    rows = []
+    for i in range(left + 1, right + 1):
+        k = i - left - 1  # dropped lines before the cut
+        line, prev = lines[i], lines[i - 1]
+        inside_after, inside_before = affinity[k:], affinity[:k]
+        split = ((sum(inside_after) / len(inside_after) if inside_after else 0.0)
+                 - (sum(inside_before) / len(inside_before) if inside_before else 0.0))
+        rows.append([
+            math.log1p(line.blank_before), line.blank_before / top if top else 0.0,
+            float(top > 0 and line.blank_before == top), k / run if run else 1.0,
+            math.log1p(k), math.log1p(right - i), math.log1p(run), float(i == right),
+            line.p if line.p is not None else 1.0,
+            *(float(line.label is lab) for lab in labels),
+            *(float(prev.label is lab) for lab in labels),
+            float(bool(_FOOTER.search(prev.text))), float(bool(_HEADER.search(line.text))),
+            math.log1p(len(line.text.split())), math.log1p(len(prev.text.split())),
+            float(first_seen[line.text] < i), float(last_seen[prev.text] > i - 1),
+            affinity[k] if k < len(affinity) else 0.0, split,
+        ])
+    return np.asarray(rows, dtype=np.float32).reshape(-1, len(POSITION_NAMES))
+
+
+def learned_positions(
+    runs: Sequence[tuple[Sequence[Line], int, int]], *, model: Any
+) -> list[int]:
+    """The first line of the new segment for each (lines, left, right) run, in one model call."""
+    wide = [k for k, (_, left, right) in enumerate(runs) if right - left > 1]
+    out = [right for _, _, right in runs]
+    if not wide:
+        return out
+    blocks = [position_features(*runs[k]) for k in wide]
+    scores = model.predict_proba(np.vstack(blocks))[:, 1]
+    start = 0
+    for k, block in zip(wide, blocks, strict=True):
+        mine = scores[start : start + len(block)]
+        start += len(block)
+        out[k] = runs[k][1] + 1 + int(np.argmax(mine))  # first best: ties go left, stably
+    return out
+
+
+def position_truth(dump: AnnotatedDump) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+    """Position features of every run holding a gold page change, and which line starts it."""
+    content = [i for i, line in enumerate(dump.lines) if line.label in CONTENT_LABELS]
+    xs, ys = [], []
+    for left, right in itertools.pairwise(content):
+        if right - left < 2:
+            continue
+        change = [i for i in range(left + 1, right + 1) if dump.pages[i] != dump.pages[i - 1]]
+        if len(change) != 1:
+            continue
+        xs.append(position_features(dump.lines, left, right))
+        ys.append((np.arange(left + 1, right + 1) == change[0]).astype(np.int64))
+    if not xs:
+        return np.zeros((0, len(POSITION_NAMES)), np.float32), np.zeros(0, np.int64)
+    return np.vstack(xs), np.concatenate(ys)
+
+
+def fit_positions(dumps: Sequence[AnnotatedDump], *, seed: int) -> Any:
+    """Train the cut-position model on dumps whose labels are what the labeller predicts.
+
+    None when the dumps hold no page join with dropped lines in it to learn from (a user's
+    single-page data): segmenting then keeps cut_position's rule.
+    """
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    pairs = [position_truth(d) for d in dumps]
+    x = np.vstack([p[0] for p in pairs]) if pairs else np.zeros((0, len(POSITION_NAMES)))
+    y = np.concatenate([p[1] for p in pairs]) if pairs else np.zeros(0, np.int64)
+    if len(set(y.tolist())) < 2:
+        return None
+    model = HistGradientBoostingClassifier(max_iter=100, max_leaf_nodes=15, learning_rate=0.1,
+                                           early_stopping=False, random_state=seed)
+    return model.fit(x, y)
+
+
 def cut_position(lines: Sequence[Line], left: int, right: int) -> int:
     """Index of the first line of the new segment, somewhere in (left, right].
 
@@ -312,28 +433,42 @@ def heading_cuts(
 
 
 def segment(
-    lines: Sequence[Line], *, model: Any, threshold: float = BOUNDARY_THRESHOLD
+    lines: Sequence[Line], *, model: Any, position: Any = None,
+    threshold: float = BOUNDARY_THRESHOLD,
 ) -> list[int]:
     """A segment (article) index per line of a labelled dump, 0-based and non-decreasing."""
-    return segment_many([lines], model=model, threshold=threshold)[0]
+    return segment_many([lines], model=model, position=position, threshold=threshold)[0]
 
 
 def segment_many(
-    dumps: Sequence[Sequence[Line]], *, model: Any, threshold: float = BOUNDARY_THRESHOLD
+    dumps: Sequence[Sequence[Line]], *, model: Any, position: Any = None,
+    threshold: float = BOUNDARY_THRESHOLD,
 ) -> list[list[int]]:
-    """Segment indices for many labelled dumps, with one boundary-model call for the batch."""
+    """Segment indices for many labelled dumps, with one boundary-model call for the batch.
+
+    `position` is the cut-position model (fit_positions); None keeps cut_position's rule.
+    """
     gaps = [gap_features(lines) for lines in dumps]
     rows = [x for _, x in gaps if len(x)]
     probs = model.predict_proba(np.vstack(rows))[:, 1] if rows else np.zeros(0)
-    out = []
+    runs: list[tuple[Sequence[Line], int, int]] = []
+    owner: list[int] = []
     start = 0
-    for lines, (content, x) in zip(dumps, gaps, strict=True):
+    for d, (lines, (content, x)) in enumerate(zip(dumps, gaps, strict=True)):
         mine = probs[start : start + len(x)]
         start += len(x)
         picked = heading_cuts(lines, content, x, pick_boundaries(mine, threshold=threshold))
-        starts = [cut_position(lines, content[g], content[g + 1]) for g in picked]
-        out.append(_assign(len(lines), _drop_bodyless(lines, starts)))
-    return out
+        runs += [(lines, content[g], content[g + 1]) for g in picked]
+        owner += [d] * len(picked)
+    if position is not None:
+        firsts = learned_positions(runs, model=position)
+    else:
+        firsts = [cut_position(lines, left, right) for lines, left, right in runs]
+    starts: list[list[int]] = [[] for _ in dumps]
+    for d, first in zip(owner, firsts, strict=True):
+        starts[d].append(first)
+    return [_assign(len(lines), _drop_bodyless(lines, mine_starts))
+            for lines, mine_starts in zip(dumps, starts, strict=True)]
 
 
 def _assign(n: int, starts: Sequence[int]) -> list[int]:

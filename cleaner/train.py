@@ -39,6 +39,7 @@ from cleaner.features import DENSE_NAMES, HASH_FEATURES, vocabulary
 from cleaner.label import (
     card_path,
     context_matrix,
+    context_names,
     line_inputs,
     save_model,
     stage1_matrix,
@@ -367,6 +368,8 @@ def train(
         say("boundary model")
         pool = relabel([*dumps, *synthetic], cv["all_pred"])
         estimators["boundary"] = segment.fit_boundaries(pool, seed=seed)
+        # Where the cut goes among the furniture between two stories, learned on the same labels.
+        estimators["position"] = segment.fit_positions(pool, seed=seed)
     data = [file_entry(f) for f in files]
     card = {
         "name": "cleaner line labeller",
@@ -375,7 +378,8 @@ def train(
         "seed": seed,
         "labels": [label.value for label in LABELS],
         "features": {"hash": HASH_FEATURES, "dense": list(DENSE_NAMES),
-                     "gaps": list(segment.GAP_NAMES)},
+                     "context": context_names(), "gaps": list(segment.GAP_NAMES),
+                     "positions": list(segment.POSITION_NAMES)},
         "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
                      "numpy": np.__version__, "scipy": scipy.__version__,
                      "joblib": joblib.__version__},

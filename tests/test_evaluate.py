@@ -376,6 +376,7 @@ class Constant:
 
     def __init__(self, column: int, columns: int) -> None:
         self.column, self.columns = column, columns
+        self.classes_ = np.arange(columns)
 
     def transform(self, x: Any) -> Any:
         return np.zeros(x.shape)
@@ -390,7 +391,8 @@ def constant_model(label: Label) -> Model:
     """A model that labels every line `label` and never cuts an article."""
     k = LABELS.index(label)
     estimators = {"scaler": Constant(0, 1), "lines": Constant(k, len(LABELS)),
-                  "context": Constant(k, len(LABELS)), "boundary": Constant(0, 2)}
+                  "context": Constant(k, len(LABELS)), "boundary": Constant(0, 2),
+                  "position": Constant(0, 2)}
     return Model(estimators, {}, vocabulary())
 
 

@@ -244,3 +244,36 @@ def test_apply_labels_on_predictions(model: Model) -> None:
     assert [ln.label for ln in labelled] == [LABELS[k] for k in probs.argmax(axis=1)]
     assert [ln.text for ln in labelled] == [ln.text for ln in lines]
     assert apply_labels([], np.zeros((0, 6), dtype=np.float32)) == []
+
+
+class FewClasses:
+    """A stand-in estimator trained on only some labels: classes_ holds their indices."""
+
+    def __init__(self, classes: list[int]) -> None:
+        self.classes_ = np.asarray(classes)
+
+    def transform(self, x: Any) -> Any:
+        return np.zeros(x.shape)
+
+    def predict_proba(self, x: Any) -> Any:
+        # Column j (label classes_[j]) gets weight j + 1, normalised: every column tells apart.
+        weights = np.arange(1, len(self.classes_) + 1, dtype=np.float64)
+        return np.tile(weights / weights.sum(), (x.shape[0], 1))
+
+
+def test_predict_proba_places_columns_by_classes() -> None:
+    # A model whose training data lacked some labels has fewer predict_proba columns; they must
+    # land on their own labels, not shift into the first ones.
+    from cleaner.features import vocabulary
+
+    classes = [LABELS.index(Label.HEADLINE), LABELS.index(Label.COMMENT)]
+    model = Model({"scaler": FewClasses([0]), "lines": FewClasses(classes),
+                   "context": FewClasses(classes)}, {}, vocabulary())
+    (probs,) = predict_proba_many([split_lines("One line\nAnother line")], model)
+    assert probs.shape == (2, len(LABELS))
+    np.testing.assert_allclose(probs[:, classes[0]], 1 / 3, rtol=1e-6)
+    np.testing.assert_allclose(probs[:, classes[1]], 2 / 3, rtol=1e-6)
+    others = [k for k in range(len(LABELS)) if k not in classes]
+    assert not probs[:, others].any()
+    assert [ln.label for ln in apply_labels(split_lines("One line\nAnother line"), probs)] == [
+        Label.COMMENT, Label.COMMENT]

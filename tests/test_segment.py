@@ -17,14 +17,19 @@ from hypothesis import strategies as st
 
 from cleaner.segment import (
     GAP_NAMES,
+    POSITION_NAMES,
     cut_position,
+    fit_positions,
     gap_features,
     heading_cuts,
+    learned_positions,
     pick_boundaries,
+    position_features,
+    position_truth,
     segment,
     segment_many,
 )
-from cleaner.types import CONTENT_LABELS, LABELS, Label, Line
+from cleaner.types import CONTENT_LABELS, LABELS, AnnotatedDump, Label, Line
 
 B, H, Y, T, C, P = (Label.BODY, Label.HEADLINE, Label.BYLINE, Label.TEASER, Label.COMMENT,
                     Label.BOILERPLATE)
@@ -239,3 +244,95 @@ def test_heading_cuts_keep_model_cuts() -> None:
     lines = make([*STORY_A, TITLE_B, *STORY_B])
     content, x = gap_features(lines)
     assert heading_cuts(lines, content, x, [3]) == [3]  # already cut beside the block
+
+
+# --- where the cut goes among the dropped lines between two stories ------------------------------
+
+
+class StubPosition:
+    """A position model whose score for candidate row k (over the whole call) is scores[k]."""
+
+    def __init__(self, scores: Sequence[float]) -> None:
+        self.scores = list(scores)
+        self.calls = 0
+
+    def predict_proba(self, x: Any) -> np.ndarray:
+        self.calls += 1
+        assert x.shape[1] == len(POSITION_NAMES)
+        p = np.resize(np.asarray(self.scores or [0.0], dtype=np.float64), x.shape[0])
+        return np.column_stack([1.0 - p, p])
+
+
+furniture = st.tuples(st.sampled_from([T, C, P]),
+                      st.sampled_from(["Home | News", "© 2024 Site", "Read more", "", "a b c"]),
+                      st.integers(0, 3))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(furniture, max_size=8))
+def test_position_features_one_finite_row_per_candidate(run: list[tuple[Label, str, int]]) -> None:
+    lines = make([*body(2), *run, (H, "Next story"), *body(2)])
+    left, right = 1, 2 + len(run)
+    x = position_features(lines, left, right)
+    assert x.shape == (right - left, len(POSITION_NAMES))
+    assert np.isfinite(x).all()
+
+
+def test_learned_positions_take_the_best_candidate_in_one_call() -> None:
+    lines = make([*body(2), (P, "a"), (P, "b"), (P, "c"), *body(2), (P, "d"), *body(1)])
+    # Runs: three dropped lines between lines 1 and 5 (candidates 2..5), none between 3 and 4
+    # of the second dump, one dropped line between 6 and 8 (candidates 7..8).
+    runs = [(lines, 1, 5), (lines, 5, 6), (lines, 6, 8)]
+    stub = StubPosition([0.1, 0.9, 0.2, 0.3, 0.8, 0.1])
+    assert learned_positions(runs, model=stub) == [3, 6, 7]
+    assert stub.calls == 1
+    assert learned_positions([(lines, 5, 6)], model=StubPosition([])) == [6]
+
+
+def test_position_truth_marks_the_first_line_of_the_next_page() -> None:
+    lines = tuple(make([*body(2), (P, "footer"), (P, "header"), (H, "Next"), *body(2)]))
+    dump = AnnotatedDump("concat:a-1+b-2", "concat", "test", lines, (0, 0, 0, 1, 1, 1, 1))
+    x, y = position_truth(dump)
+    assert x.shape == (3, len(POSITION_NAMES))
+    assert y.tolist() == [0, 1, 0]
+
+
+def test_fit_positions_learns_where_pages_meet() -> None:
+    # The next page starts right after the footer line, whatever the blank lines say: a rule
+    # the blank-run heuristic gets wrong and the learned model must pick up.
+    def dump(n: int, header: int, blanks: int) -> AnnotatedDump:
+        head = [(P, f"Menu item {k} of site {n}") for k in range(header)]
+        items = [*body(3), (P, "© 2024 Old Site, all rights reserved"), *head,
+                 (H, f"Story {n}"), *body(3)]
+        lines = make([(lab, text, blanks if k == 4 + header // 2 else 0)
+                      for k, (lab, text) in enumerate(items)])
+        pages = tuple(0 if k < 4 else 1 for k in range(len(lines)))
+        return AnnotatedDump(f"concat:x-{n}+y-{n}", "concat", "test", tuple(lines), pages)
+
+    train = [dump(n, header=2 + n % 4, blanks=1 + n % 3) for n in range(60)]
+    model = fit_positions(train, seed=0)
+    test = dump(99, header=4, blanks=3)
+    content = [i for i, ln in enumerate(test.lines) if ln.label in CONTENT_LABELS]
+    left, right = content[2], content[3]
+    assert learned_positions([(test.lines, left, right)], model=model) == [4]
+    assert cut_position(test.lines, left, right) != 4  # the blank-run rule would miss it
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(labelled, min_size=1, max_size=4), st.lists(st.floats(0, 1), max_size=40),
+       st.lists(st.floats(0, 1), max_size=40))
+def test_segment_many_with_a_position_model(dumps: list[list[tuple[Label, str, int]]],
+                                            probs: list[float], scores: list[float]) -> None:
+    batch = [make(items) for items in dumps]
+    position = StubPosition(scores)
+    out = segment_many(batch, model=StubModel(probs), position=position)
+    assert position.calls <= 1
+    for lines, segs in zip(batch, out, strict=True):
+        segments_ok(lines, segs)
+
+
+def test_fit_positions_without_page_joins_is_none() -> None:
+    lines = tuple(make([(H, "Only story"), *body(3), (P, "footer")]))
+    single = AnnotatedDump("x-1", "page", "test", lines, (0,) * len(lines))
+    assert fit_positions([single], seed=0) is None
+    assert fit_positions([], seed=0) is None
