@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cleaner.records import build_record, build_records, detect_language, parse_date
+from cleaner.records import (
+    LANG_SAMPLE_CHARS,
+    LANG_SEED,
+    LANG_TRIALS,
+    _language_factory,
+    build_record,
+    build_records,
+    detect_language,
+    parse_date,
+)
 from cleaner.types import Label, Line
 
 
@@ -79,6 +90,46 @@ def test_detect_language_is_deterministic() -> None:
     mixed = "Ja oui yes si da"
     assert len({detect_language(mixed) for _ in range(20)}) == 1
     assert detect_language(ENGLISH + " " + GERMAN) == detect_language(ENGLISH + " " + GERMAN)
+
+
+SPANISH = "El ayuntamiento votó el martes la reapertura del ferry del puerto tras dos años."
+RUSSIAN = "Городской совет во вторник проголосовал за возобновление работы паромной переправы."
+CHINESE = "市议会周二投票决定在两年的维修后重新开放港口渡轮。"
+
+
+def stock_factory() -> Any:
+    """langdetect's own factory, profiles loaded its way, seeded like ours."""
+    from langdetect import DetectorFactory
+    from langdetect.detector_factory import PROFILES_DIRECTORY
+
+    factory = DetectorFactory()
+    factory.load_profile(PROFILES_DIRECTORY)
+    factory.seed = LANG_SEED
+    return factory
+
+
+def test_word_probs_are_langdetects_own() -> None:
+    # The lazy map must hold the words langdetect's loader holds, with its values per language.
+    stock, ours = stock_factory(), _language_factory()
+    order = [stock.langlist.index(lang) for lang in ours.langlist]
+    assert sorted(stock.langlist) == ours.langlist
+    words = sorted(stock.word_lang_prob_map)
+    assert all(w in ours.word_lang_prob_map for w in words)
+    assert "no such n-gram" not in ours.word_lang_prob_map
+    for word in words[::97]:  # about 900 of them, every length
+        expected = stock.word_lang_prob_map[word]
+        assert ours.word_lang_prob_map[word] == [expected[k] for k in order]
+    with pytest.raises(KeyError):
+        ours.word_lang_prob_map["no such n-gram"]
+
+
+@pytest.mark.parametrize("text", [ENGLISH, GERMAN, FRENCH, SPANISH, RUSSIAN, CHINESE, "Ja oui yes"],
+                         ids=["en", "de", "fr", "es", "ru", "zh", "mixed"])
+def test_detect_language_as_langdetect_does(text: str) -> None:
+    detector = stock_factory().create()
+    detector.n_trial = LANG_TRIALS
+    detector.append(text[:LANG_SAMPLE_CHARS])
+    assert detect_language(text) == detector.detect()
 
 
 def lines_of(*labelled: tuple[Label, str]) -> list[Line]:
