@@ -4,7 +4,9 @@
   as one .txt file per dump, on one core (taskset, one BLAS/OpenMP thread); median of runs;
 - start-up: wall time of `cleaner split` on one small seed file, start-up included; median;
 - memory: peak RSS of the same job on N files and on 10 x N files (same dumps repeated): flat
-  memory means it is bounded by the largest dump, not by the number of files.
+  memory means it is bounded by the largest dump, not by the number of files;
+- stages: where the time of the pipeline goes, in this process, one thread, on the held-out
+  dumps in batches of 64 (reading and writing files excluded): the map for the speed bar.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from cleaner.annotated import held_out, read_dumps
@@ -72,6 +75,60 @@ def write_inputs(
     return paths, lines
 
 
+@contextmanager
+def _clock(times: dict[str, float], name: str) -> Iterator[None]:
+    """Add the seconds spent in the block to times[name]."""
+    start = time.perf_counter()
+    yield
+    times[name] = times.get(name, 0.0) + time.perf_counter() - start
+
+
+def stage_seconds(corpus: Path, *, batch: int = 64) -> tuple[int, dict[str, float]]:
+    """Seconds spent in each stage of clean_documents over the held-out dumps; (lines, times)."""
+    import numpy as np
+
+    from cleaner import records, segment
+    from cleaner.label import apply_labels, context_matrix, line_inputs, load_model, stage1_matrix
+    from cleaner.pipeline import one_thread
+    from cleaner.read import split_lines
+
+    dumps = list(read_dumps(corpus))
+    texts = [d.text for d, out in zip(dumps, held_out(dumps), strict=True) if out]
+    model = load_model()
+    est = model.estimators
+    records.detect_language("warm up langdetect's profiles")
+    times: dict[str, float] = {}
+    lines = 0
+    with one_thread():
+        for i in range(0, len(texts), batch):
+            with _clock(times, "split lines"):
+                split = [split_lines(t) for t in texts[i : i + batch]]
+            sizes = [len(s) for s in split]
+            if not sum(sizes):
+                continue
+            lines += sum(sizes)
+            with _clock(times, "line features"):
+                words, dense = line_inputs(split, model.vocab)
+            with _clock(times, "stage 1 (matrix, predict)"):
+                x1 = stage1_matrix(words, dense, est["scaler"])
+                p1 = est["lines"].predict_proba(x1).astype(np.float32)
+            with _clock(times, "stage 2 features"):
+                x2 = context_matrix(dense, p1, sizes)
+            with _clock(times, "stage 2 predict"):
+                p2 = est["context"].predict_proba(x2)
+            bounds = np.cumsum([0, *sizes])
+            with _clock(times, "apply labels"):
+                labelled = [apply_labels(s, p2[a:b])
+                            for s, a, b in zip(split, bounds[:-1], bounds[1:], strict=True)]
+            with _clock(times, "segment (gaps, boundary, position)"):
+                segs = segment.segment_many(labelled, model=est["boundary"],
+                                            position=est["position"])
+            with _clock(times, "records + langdetect"):
+                for ls, sg in zip(labelled, segs, strict=True):
+                    records.build_records(ls, sg, source="x")
+    return lines, times
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the speed table."""
     parser = argparse.ArgumentParser(prog="python -m bench.speed", description=__doc__)
@@ -102,6 +159,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"| peak RSS, {len(few)} files | {rss_few / 1024:.0f} MiB |")
     print(f"| peak RSS, {len(many)} files (10x) | {rss_many / 1024:.0f} MiB "
           f"({rss_many / rss_few:.2f}x) |")
+    lines, times = stage_seconds(args.corpus)
+    total = sum(times.values())
+    print(f"\n### Where the time goes ({lines:,} held-out lines in batches of 64, one thread, "
+          f"in-process: {lines / total:,.0f} lines/s)\n")
+    print("| stage | s | share |\n|---|---:|---:|")
+    for name, seconds in times.items():
+        print(f"| {name} | {seconds:.2f} | {seconds / total:.0%} |")
     return 0
 
 
