@@ -105,45 +105,67 @@ def _window(vectors: Sequence[dict[str, float]], start: int, stop: int) -> dict[
     return out
 
 
-def _sparse_rows(vectors: Sequence[dict[str, float]]) -> Any:
-    """The weight vectors as rows of a CSR matrix over the dump's own vocabulary."""
-    from scipy import sparse
+def _sparse_rows(dumps: Sequence[Sequence[dict[str, float]]]) -> Any:
+    """The weight vectors of many dumps as rows of one block-diagonal CSR matrix.
 
-    index: dict[str, int] = {}
-    rows, cols, vals = [], [], []
-    for r, vec in enumerate(vectors):
-        for w, v in vec.items():
-            rows.append(r)
-            cols.append(index.setdefault(w, len(index)))
-            vals.append(v)
-    return sparse.csr_matrix((vals, (rows, cols)), shape=(len(vectors), max(len(index), 1)))
-
-
-def _window_similarities(matrix: Any, width: int) -> list[float]:
-    """Cosine of the summed `width` rows before and after each gap between consecutive rows.
-
-    Band matrices turn every window sum into one sparse product, instead of a dict merge per
-    gap and window.
+    Each dump has its own vocabulary (its own block of columns), so rows of different dumps
+    never share a column and a window sum never mixes dumps.
     """
     from scipy import sparse
 
-    n = matrix.shape[0]
-    gaps = np.arange(n - 1)
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    row = col = 0
+    for vectors in dumps:
+        index: dict[str, int] = {}
+        for vec in vectors:
+            for w, v in vec.items():
+                rows.append(row)
+                cols.append(col + index.setdefault(w, len(index)))
+                vals.append(v)
+            row += 1
+        col += max(len(index), 1)
+    return sparse.csr_matrix((vals, (rows, cols)), shape=(row, max(col, 1)))
+
+
+def _window_similarities(matrix: Any, sizes: Sequence[int], width: int) -> list[list[float]]:
+    """Per dump (of `sizes` rows each), the cosine of the summed `width` rows before and after
+    each gap between its consecutive rows.
+
+    Band matrices turn every window sum of a whole batch of dumps into one sparse product,
+    instead of a dict merge per gap and window; the band stops at each dump's edges.
+    """
+    from scipy import sparse
+
+    rows = np.asarray(sizes, dtype=np.int64)
+    starts = np.cumsum(rows) - rows
+    gaps_of = np.maximum(rows - 1, 0)
+    # Per gap: its dump's first and past-the-end rows, and the row just above it.
+    first = np.repeat(starts, gaps_of)
+    end = first + np.repeat(rows, gaps_of)
+    above = np.concatenate([np.arange(o, o + k, dtype=np.int64)
+                            for o, k in zip(starts.tolist(), gaps_of.tolist(), strict=True)]
+                           or [np.zeros(0, np.int64)])
+    n_gaps, n_rows = len(above), matrix.shape[0]
     offsets = np.arange(width)
-    left = (gaps[:, None] - offsets[None, :]).ravel()
-    right = (gaps[:, None] + 1 + offsets[None, :]).ravel()
-    owner = np.repeat(gaps, width)
+    left = (above[:, None] - offsets[None, :]).ravel()
+    right = (above[:, None] + 1 + offsets[None, :]).ravel()
+    owner = np.repeat(np.arange(n_gaps), width)
+    lo, hi = np.repeat(first, width), np.repeat(end, width)
 
     def band(cols: NDArray[np.int64]) -> Any:
-        keep = (cols >= 0) & (cols < n)
+        keep = (cols >= lo) & (cols < hi)
         return sparse.csr_matrix((np.ones(keep.sum()), (owner[keep], cols[keep])),
-                                 shape=(n - 1, n))
+                                 shape=(n_gaps, n_rows))
 
     before, after = band(left) @ matrix, band(right) @ matrix
     dot = np.asarray(before.multiply(after).sum(axis=1)).ravel()
     norms = np.sqrt(np.asarray(before.multiply(before).sum(axis=1)).ravel()
                     * np.asarray(after.multiply(after).sum(axis=1)).ravel())
-    return [float(x) for x in np.divide(dot, norms, out=np.zeros_like(dot), where=norms > 0)]
+    sims = np.divide(dot, norms, out=np.zeros_like(dot), where=norms > 0).tolist()
+    bounds = np.cumsum([0, *gaps_of.tolist()]).tolist()
+    return [sims[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 def _depth(sims: Sequence[float], i: int) -> float:
@@ -155,11 +177,33 @@ def _depth(sims: Sequence[float], i: int) -> float:
 
 def gap_features(lines: Sequence[Line]) -> tuple[list[int], NDArray[np.float32]]:
     """The content-line indices of a labelled dump and one feature row per gap between them."""
-    content = [i for i, line in enumerate(lines) if line.label in CONTENT_LABELS]
+    return gap_features_many([lines])[0]
+
+
+def gap_features_many(
+    dumps: Sequence[Sequence[Line]],
+) -> list[tuple[list[int], NDArray[np.float32]]]:
+    """gap_features of many dumps, their lexical similarities in one batch of sparse products."""
+    contents = [[i for i, line in enumerate(lines) if line.label in CONTENT_LABELS]
+                for lines in dumps]
+    bags = [[Counter(_tokens(lines[i].text)) for i in content]
+            for lines, content in zip(dumps, contents, strict=True)]
+    vectors = [_weights(b) for b in bags]
+    sizes = [len(content) for content in contents]
+    matrix = _sparse_rows(vectors)
+    near = _window_similarities(matrix, sizes, NEAR_WINDOW)
+    far = _window_similarities(matrix, sizes, FAR_WINDOW)
+    return [_gap_rows(*args) for args in zip(dumps, contents, bags, vectors, near, far,
+                                              strict=True)]
+
+
+def _gap_rows(
+    lines: Sequence[Line], content: list[int], bags: list[Counter[str]],
+    vectors: list[dict[str, float]], sim_near: list[float], sim_far: list[float],
+) -> tuple[list[int], NDArray[np.float32]]:
+    """One dump's gap feature rows, given its content lines' words and window similarities."""
     if len(content) < 2:
         return content, np.zeros((0, len(GAP_NAMES)), dtype=np.float32)
-    bags = [Counter(_tokens(lines[i].text)) for i in content]
-    vectors = _weights(bags)
     first_seen: dict[str, int] = {}
     last_seen: dict[str, int] = {}
     for j, bag in enumerate(bags):
@@ -167,9 +211,6 @@ def gap_features(lines: Sequence[Line]) -> tuple[list[int], NDArray[np.float32]]
             first_seen.setdefault(w, j)
             last_seen[w] = j
     n_gaps = len(content) - 1
-    matrix = _sparse_rows(vectors)
-    sim_near = _window_similarities(matrix, NEAR_WINDOW)
-    sim_far = _window_similarities(matrix, FAR_WINDOW)
     # Runs of consecutive headline/byline lines: where does the run containing j start and end?
     heading_run_start = list(range(len(content)))
     for j in range(1, len(content)):
@@ -448,7 +489,7 @@ def segment_many(
 
     `position` is the cut-position model (fit_positions); None keeps cut_position's rule.
     """
-    gaps = [gap_features(lines) for lines in dumps]
+    gaps = gap_features_many(dumps)
     rows = [x for _, x in gaps if len(x)]
     probs = model.predict_proba(np.vstack(rows))[:, 1] if rows else np.zeros(0)
     runs: list[tuple[Sequence[Line], int, int]] = []

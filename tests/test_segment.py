@@ -21,6 +21,7 @@ from cleaner.segment import (
     cut_position,
     fit_positions,
     gap_features,
+    gap_features_many,
     heading_cuts,
     learned_positions,
     pick_boundaries,
@@ -91,6 +92,20 @@ def test_gap_features_finite(items: list[tuple[Label, str, int]]) -> None:
     assert content == [i for i, ln in enumerate(lines) if ln.label in CONTENT_LABELS]
     assert x.shape == (max(len(content) - 1, 0), len(GAP_NAMES))
     assert np.isfinite(x).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(labelled, max_size=5))
+def test_gap_features_of_a_batch_are_its_dumps_one_by_one(batch: list[list[Any]]) -> None:
+    # Bit for bit: the batch's similarities come from one block-diagonal product, and a dump's
+    # features (so its cuts) must not depend on the dumps it is batched with.
+    dumps = [make(items) for items in batch]
+    together = gap_features_many(dumps)
+    assert len(together) == len(dumps)
+    for (content, x), lines in zip(together, dumps, strict=True):
+        alone_content, alone = gap_features(lines)
+        assert content == alone_content
+        np.testing.assert_array_equal(x, alone)
 
 
 @pytest.mark.parametrize(
