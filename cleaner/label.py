@@ -196,18 +196,26 @@ def context_names() -> list[str]:
 
 def context_matrix(dense: Matrix, probs: Matrix, sizes: Sequence[int]) -> Matrix:
     """Stage-2 features of a batch of dumps from dense features and stage-1 probabilities."""
-    start, end = dump_bounds([s for s in sizes if s])
+    nonempty = [s for s in sizes if s]
+    start, end = dump_bounds(nonempty)
     window = [shifted(probs, off, start=start, end=end)
               for off in range(-CONTEXT_WINDOW, CONTEXT_WINDOW + 1) if off]
-    # Running sums give windowed means and before/after shares in O(n), per dump.
-    total = np.vstack([np.zeros((1, probs.shape[1]), dtype=np.float64),
-                       np.cumsum(probs, 0, dtype=np.float64)])
+    # Running sums give windowed means and before/after shares in O(n). Each dump has its own,
+    # starting from zero: sums running over the whole batch would round differently with the
+    # dumps before a line, and a line's label must not depend on its batch. Dump d's sums sit
+    # at rows [start + d, end + d] of `total` (one zero row per dump).
+    zero = np.zeros((1, probs.shape[1]), dtype=np.float64)
+    bounds = np.cumsum([0, *nonempty]).tolist()
+    total = np.vstack([zero, *(part for a, b in itertools.pairwise(bounds)
+                               for part in (np.cumsum(probs[a:b], 0, dtype=np.float64), zero))])
+    shift = np.repeat(np.arange(len(nonempty)), nonempty)
     row = np.arange(probs.shape[0])
     lo = np.maximum(row - SMOOTH_WINDOW, start)
     hi = np.minimum(row + SMOOTH_WINDOW + 1, end)
 
     def mean(a: NDArray[np.int64], b: NDArray[np.int64]) -> Matrix:
-        means: Matrix = ((total[b] - total[a]) / np.maximum(b - a, 1)[:, None]).astype(np.float32)
+        sums = total[b + shift] - total[a + shift]
+        means: Matrix = (sums / np.maximum(b - a, 1)[:, None]).astype(np.float32)
         return means
 
     return np.hstack([

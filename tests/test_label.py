@@ -6,6 +6,7 @@ the shipped model.
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from collections.abc import Callable, Iterator
@@ -19,11 +20,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cleaner.errors import ModelError
+from cleaner.features import DENSE_NAMES
 from cleaner.label import (
     ESTIMATORS,
     Model,
     apply_labels,
     card_path,
+    context_matrix,
+    context_names,
     load_model,
     predict_proba_many,
     save_model,
@@ -277,3 +281,28 @@ def test_predict_proba_places_columns_by_classes() -> None:
     assert not probs[:, others].any()
     assert [ln.label for ln in apply_labels(split_lines("One line\nAnother line"), probs)] == [
         Label.COMMENT, Label.COMMENT]
+
+
+# --- the context pass's features ----------------------------------------------------------------
+
+dump_sizes = st.lists(st.integers(0, 30), min_size=1, max_size=6)
+
+
+def random_probs(sizes: list[int], seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Dense features and stage-1 probabilities (rows sum to 1) for dumps of these sizes."""
+    rng = np.random.default_rng(seed)
+    n = sum(sizes)
+    dense = rng.normal(size=(n, len(DENSE_NAMES))).astype(np.float32)
+    probs = rng.dirichlet(np.full(len(LABELS), 0.3), size=n).astype(np.float32)
+    return dense, probs
+
+
+@given(dump_sizes, st.integers(0, 2**32 - 1))
+def test_context_matrix_of_a_batch_is_its_dumps_one_by_one(sizes: list[int], seed: int) -> None:
+    # Bit for bit: a line's features (and so its label) must not depend on the batch it is in.
+    dense, probs = random_probs(sizes, seed)
+    batch = context_matrix(dense, probs, sizes)
+    assert batch.shape == (sum(sizes), len(context_names()))
+    bounds = np.cumsum([0, *sizes])
+    alone = [context_matrix(dense[a:b], probs[a:b], [b - a]) for a, b in itertools.pairwise(bounds)]
+    np.testing.assert_array_equal(batch, np.vstack(alone))

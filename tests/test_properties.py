@@ -238,14 +238,9 @@ def test_read_then_clean_accounts_for_every_line(
 # --- determinism --------------------------------------------------------------------------------
 
 
-# Known bug, found by this property (tests/regressions/batch/ keeps the case, as a strict xfail):
-# label.context_matrix takes its running sums over the whole batch, so the rounding of the dumps
-# before a line moves its context features, and a tree split can flip (p 0.9443 in a batch, 0.9677
-# alone). Not strict here, and not shrunk: a fixed model code passes 500 examples and shows XPASS.
-BATCH_BUG = "label.context_matrix: a line's context features depend on the dumps batched before it"
-
-
-@pytest.mark.xfail(reason=BATCH_BUG, strict=False)
+# Found by this property (tests/regressions/batch/ keeps the case): float running sums over the
+# whole batch in label.context_matrix let the dumps before a line move its context features
+# (fixed: each dump has its own sums).
 @settings(PROPERTY, phases=[Phase.explicit, Phase.reuse, Phase.generate])
 @given(texts=st.lists(st.one_of(dump_text, fixture_joins()), min_size=1, max_size=4))
 @example(texts=[";", "Ferry service returns to the harbour after two years"])
