@@ -37,15 +37,19 @@ B, H, Y, T, C, P = (Label.BODY, Label.HEADLINE, Label.BYLINE, Label.TEASER, Labe
 
 
 class StubModel:
-    """A boundary model whose probability for gap k (over the whole batch) is probs[k]."""
+    """A boundary model whose probability for gap k (over the whole batch) is probs[k].
 
-    def __init__(self, probs: Sequence[float] = ()) -> None:
+    With `names=POSITION_NAMES` it stands for a position model: candidate row k scores probs[k].
+    """
+
+    def __init__(self, probs: Sequence[float] = (), *, names: Sequence[str] = GAP_NAMES) -> None:
         self.probs = list(probs)
+        self.names = names
         self.calls = 0
 
     def predict_proba(self, x: Any) -> np.ndarray:
         self.calls += 1
-        assert x.shape[1] == len(GAP_NAMES)
+        assert x.shape[1] == len(self.names)
         p = np.resize(np.asarray(self.probs or [0.0], dtype=np.float64), x.shape[0])
         return np.column_stack([1.0 - p, p])
 
@@ -264,18 +268,9 @@ def test_heading_cuts_keep_model_cuts() -> None:
 # --- where the cut goes among the dropped lines between two stories ------------------------------
 
 
-class StubPosition:
+def stub_position(scores: Sequence[float]) -> StubModel:
     """A position model whose score for candidate row k (over the whole call) is scores[k]."""
-
-    def __init__(self, scores: Sequence[float]) -> None:
-        self.scores = list(scores)
-        self.calls = 0
-
-    def predict_proba(self, x: Any) -> np.ndarray:
-        self.calls += 1
-        assert x.shape[1] == len(POSITION_NAMES)
-        p = np.resize(np.asarray(self.scores or [0.0], dtype=np.float64), x.shape[0])
-        return np.column_stack([1.0 - p, p])
+    return StubModel(scores, names=POSITION_NAMES)
 
 
 furniture = st.tuples(st.sampled_from([T, C, P]),
@@ -298,10 +293,10 @@ def test_learned_positions_take_the_best_candidate_in_one_call() -> None:
     # Runs: three dropped lines between lines 1 and 5 (candidates 2..5), none between 3 and 4
     # of the second dump, one dropped line between 6 and 8 (candidates 7..8).
     runs = [(lines, 1, 5), (lines, 5, 6), (lines, 6, 8)]
-    stub = StubPosition([0.1, 0.9, 0.2, 0.3, 0.8, 0.1])
+    stub = stub_position([0.1, 0.9, 0.2, 0.3, 0.8, 0.1])
     assert learned_positions(runs, model=stub) == [3, 6, 7]
     assert stub.calls == 1
-    assert learned_positions([(lines, 5, 6)], model=StubPosition([])) == [6]
+    assert learned_positions([(lines, 5, 6)], model=stub_position([])) == [6]
 
 
 def test_position_truth_marks_the_first_line_of_the_next_page() -> None:
@@ -339,7 +334,7 @@ def test_fit_positions_learns_where_pages_meet() -> None:
 def test_segment_many_with_a_position_model(dumps: list[list[tuple[Label, str, int]]],
                                             probs: list[float], scores: list[float]) -> None:
     batch = [make(items) for items in dumps]
-    position = StubPosition(scores)
+    position = stub_position(scores)
     out = segment_many(batch, model=StubModel(probs), position=position)
     assert position.calls <= 1
     for lines, segs in zip(batch, out, strict=True):
