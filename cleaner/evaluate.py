@@ -390,15 +390,9 @@ def strip_gold(dump: AnnotatedDump) -> tuple[Line, ...]:
 
 def predict_lines(dumps: Sequence[Sequence[Line]], model: Model) -> list[Prediction]:
     """The model's labels and article segments for many dumps' lines, in one batch."""
-    from cleaner.label import apply_labels, predict_proba_many
-    from cleaner.pipeline import one_thread
-    from cleaner.segment import segment_many
+    from cleaner.pipeline import label_and_segment
 
-    with one_thread():
-        labelled = [apply_labels(lines, probs)
-                    for lines, probs in zip(dumps, predict_proba_many(dumps, model), strict=True)]
-        segments = segment_many(labelled, model=model.estimators["boundary"],
-                                position=model.estimators["position"])
+    labelled, segments = label_and_segment(dumps, model)
     return [
         Prediction(labels=tuple(line.label or Label.BOILERPLATE for line in lines),
                    segments=tuple(segs))

@@ -49,17 +49,24 @@ def one_thread() -> Iterator[None]:
         yield
 
 
+def label_and_segment(
+    dumps: Sequence[Sequence[Line]], model: Model
+) -> tuple[list[list[Line]], list[list[int]]]:
+    """The labelled lines and the article index of each line, for a batch of split dumps."""
+    with one_thread():
+        labelled = [apply_labels(lines, p)
+                    for lines, p in zip(dumps, predict_proba_many(dumps, model), strict=True)]
+        segments = segment_many(labelled, model=model.estimators["boundary"],
+                                position=model.estimators["position"])
+    return labelled, segments
+
+
 def clean_documents(
     documents: Sequence[Document], *, model: Model | None = None, detect_language: bool = True
 ) -> list[Cleaned]:
     """Clean a batch of documents; each stage runs once over the batch, which is much faster."""
     model = model if model is not None else shipped_model()
-    split = [split_lines(doc.text) for doc in documents]
-    with one_thread():
-        labelled = [apply_labels(lines, p)
-                    for lines, p in zip(split, predict_proba_many(split, model), strict=True)]
-        segments = segment_many(labelled, model=model.estimators["boundary"],
-                                position=model.estimators["position"])
+    labelled, segments = label_and_segment([split_lines(doc.text) for doc in documents], model)
     out = []
     for doc, lines, segs in zip(documents, labelled, segments, strict=True):
         records = build_records(
