@@ -12,7 +12,7 @@ import itertools
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,9 @@ Matrix = NDArray[np.float32]
 HASH_FEATURES = 2**15
 # Words, and the newlines between lines: one findall over a whole batch tokenises every line.
 _TOKENS = re.compile(r"\w+|\n")
+# Words whose buckets a Vocabulary remembers across batches: enough for a language's common words,
+# and a bound on memory however many distinct tokens a long run meets (the cache is then emptied).
+BUCKET_CACHE_SIZE = 2**18
 # Neighbour offsets whose shape features every line sees.
 NEIGHBOURS = (-2, -1, 1, 2)
 
@@ -89,10 +92,12 @@ DENSE_NAMES = (
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """Bucket masks over the hashed words: stopwords and the cue-word groups."""
+    """Bucket masks over the hashed words (stopwords, cue-word groups) and a cache of buckets."""
 
     stop_buckets: NDArray[np.float32]  # 0/1 per bucket
     cue_buckets: Any  # sparse (buckets x cues) 0/1
+    # Already-hashed words, kept across batches: most words of a batch were in the one before.
+    buckets: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
 
 def bucket(token: str) -> int:
@@ -113,6 +118,8 @@ def hash_words(texts: Sequence[str], *, cache: dict[str, int] | None = None) -> 
 
     tokens = _TOKENS.findall("\n".join(texts).lower())
     known = {} if cache is None else cache
+    if len(known) > BUCKET_CACHE_SIZE:
+        known.clear()
     # Hash each distinct word once; map() then looks every token up at C speed.
     for token in dict.fromkeys(tokens):
         if token not in known:

@@ -165,7 +165,7 @@ def line_inputs(dumps: Sequence[Sequence[Line]], vocab: Vocabulary) -> tuple[Any
     """Stage-1 inputs of a batch of dumps: hashed word counts and dense features, row per line."""
     lines = [line for dump in dumps for line in dump]
     # One hasher call for the whole batch: its per-call overhead dominates on short dumps.
-    words = hash_words([line.text for line in lines])
+    words = hash_words([line.text for line in lines], cache=vocab.buckets)
     return words, dense_features(lines, words, vocab, sizes=[len(d) for d in dumps])
 
 

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import cleaner.features as features_module
 from cleaner.features import (
     CUE_WORDS,
     DENSE_NAMES,
@@ -99,6 +100,16 @@ def test_hash_words_rows_match_tokens_and_batching(texts: list[str]) -> None:
     for i, text in enumerate(texts):
         assert row_counts(batch, i) == expected_counts(text)
         assert row_counts(hash_words([text], cache=cache), 0) == row_counts(batch, i)
+
+
+def test_hash_words_cache_is_bounded_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache past its bound is emptied, not grown; the counts are the same as without one."""
+    monkeypatch.setattr(features_module, "BUCKET_CACHE_SIZE", 3)
+    cache: dict[str, int] = {}
+    texts = ["alpha beta gamma", "delta epsilon", "alpha zeta eta theta"]
+    for text in texts:
+        assert row_counts(hash_words([text], cache=cache), 0) == expected_counts(text)
+        assert len(cache) <= 3 + len(set(text.split())) + 1  # the bound, plus one batch's words
 
 
 def test_hash_words_empty_batch_and_empty_line() -> None:
