@@ -5,7 +5,7 @@ dropped lines that sit in it. Its features say what the labels around it are, ho
 and blank space lies in it, and how lexically alike the text before and after it is (cosine of
 in-dump TF-IDF windows, TextTiling's idea, with a depth score relative to nearby gaps). A headline
 is compared with the text before and after it, so a title block that a scraper put after its own
-story stays with that story. A logistic regression turns the features into a boundary
+story stays with that story. A gradient-boosted classifier turns the features into a boundary
 probability; gaps above BOUNDARY_THRESHOLD are cut.
 """
 
@@ -16,6 +16,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -243,18 +244,13 @@ def _gap_rows(
             run += body_len[j]
             body_after[j] = run
 
-    def share(words: list[str], test: Any) -> float:
-        return sum(map(test, words)) / len(words) if words else 0.0
-
+    occurrences = _Occurrences.of(bags, first_seen, last_seen)
+    novel_near, orphan_near = occurrences.shares(NOVELTY_WINDOW)
+    novel_far, orphan_far = occurrences.shares(2 * NOVELTY_WINDOW)
     rows = []
     for g in range(n_gaps):
         a, b = content[g], content[g + 1]
-        after = [w for bag in bags[g + 1 : g + 1 + NOVELTY_WINDOW] for w in bag]
-        before = [w for bag in bags[max(0, g + 1 - NOVELTY_WINDOW) : g + 1] for w in bag]
-        novel = share(after, lambda w, g=g: first_seen[w] > g)
-        orphan = share(before, lambda w, g=g: last_seen[w] <= g)
-        after_far = [w for bag in bags[g + 1 : g + 1 + 2 * NOVELTY_WINDOW] for w in bag]
-        before_far = [w for bag in bags[max(0, g + 1 - 2 * NOVELTY_WINDOW) : g + 1] for w in bag]
+        novel, orphan = float(novel_near[g]), float(orphan_near[g])
         left, right = lines[a], lines[b]
         between = lines[a + 1 : b]
         blanks = [line.blank_before for line in lines[a + 1 : b + 1]]
@@ -283,11 +279,70 @@ def _gap_rows(
             sim_near[g] - near_median, sim_far[g] - far_median, far_rank[g],
             sim_far[g] <= min(sim_far[max(0, g - DEPTH_REACH) : g + DEPTH_REACH + 1]),
             math.log1p(len(content)), novel, orphan, novel * orphan,
-            share(after_far, lambda w, g=g: first_seen[w] > g),
-            share(before_far, lambda w, g=g: last_seen[w] <= g),
+            novel_far[g], orphan_far[g],
             math.log1p(body_before[g]), math.log1p(body_after[g + 1]),
         ])
     return content, np.asarray(rows, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class _Occurrences:
+    """Every (content line, distinct word) pair of a dump: the line, and where the word is first
+    and last seen in the dump (content-line indices)."""
+
+    line: NDArray[np.int64]
+    first: NDArray[np.int64]
+    last: NDArray[np.int64]
+    per_line: NDArray[np.int64]  # cumulative count of pairs before each line, length n + 1
+
+    @classmethod
+    def of(cls, bags: Sequence[Counter[str]], first_seen: dict[str, int],
+           last_seen: dict[str, int]) -> _Occurrences:
+        """The pairs of a dump's bags of words."""
+        sizes = [len(bag) for bag in bags]
+        words = [w for bag in bags for w in bag]
+        return cls(
+            line=np.repeat(np.arange(len(bags), dtype=np.int64), sizes),
+            first=np.fromiter(map(first_seen.__getitem__, words), np.int64, len(words)),
+            last=np.fromiter(map(last_seen.__getitem__, words), np.int64, len(words)),
+            per_line=np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)]),
+        )
+
+    def shares(self, window: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Per gap g (between content lines g and g+1): the share of the word occurrences in the
+        `window` lines after it that are new (first seen after g), and of those in the `window`
+        lines before it that are orphans (last seen at or before g); 0 where there are none.
+
+        Counted for all gaps at once: a pair is new for the gaps from line - window up to its
+        first sighting - 1, and an orphan for those from its last sighting up to line + window -
+        1; a difference array adds up those ranges. The same integer counts and divisions as
+        one list per gap, so the same floats.
+        """
+        n_gaps = len(self.per_line) - 2
+        if n_gaps < 1:
+            return np.zeros(0), np.zeros(0)
+        gaps = np.arange(n_gaps)
+
+        def count(lo: NDArray[np.int64], hi: NDArray[np.int64]) -> NDArray[np.int64]:
+            hi = np.minimum(hi, n_gaps - 1)
+            keep = lo <= hi
+            diff = np.zeros(n_gaps + 1, dtype=np.int64)
+            np.add.at(diff, lo[keep], 1)
+            np.add.at(diff, hi[keep] + 1, -1)
+            return np.cumsum(diff)[:n_gaps]
+
+        new = count(np.maximum(self.line - window, 0), self.first - 1)
+        orphan = count(self.last, self.line + window - 1)
+        after = self.per_line[np.minimum(gaps + window, n_gaps) + 1] - self.per_line[gaps + 1]
+        before = self.per_line[gaps + 1] - self.per_line[np.maximum(gaps + 1 - window, 0)]
+        return _ratio(new, after), _ratio(orphan, before)
+
+
+def _ratio(num: NDArray[np.int64], den: NDArray[np.int64]) -> NDArray[np.float64]:
+    """num / den, 0 where den is 0."""
+    out = np.zeros(len(num), dtype=np.float64)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
 
 
 def gap_truth(dump: AnnotatedDump) -> tuple[NDArray[np.float32], NDArray[np.int64]]:

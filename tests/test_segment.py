@@ -7,6 +7,7 @@ follows from the rules of the module, not from a trained model.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from cleaner.segment import (
     GAP_NAMES,
     POSITION_NAMES,
+    _Occurrences,
     cut_position,
     fit_positions,
     gap_features,
@@ -110,6 +112,35 @@ def test_gap_features_of_a_batch_are_its_dumps_one_by_one(batch: list[list[Any]]
         alone_content, alone = gap_features(lines)
         assert content == alone_content
         np.testing.assert_array_equal(x, alone)
+
+
+def _naive_shares(bags: list[Counter[str]], window: int) -> tuple[list[float], list[float]]:
+    """Novelty and orphan shares one gap at a time, from lists of words (the definition)."""
+    first = {w: j for j in reversed(range(len(bags))) for w in bags[j]}
+    last = {w: j for j in range(len(bags)) for w in bags[j]}
+    novel, orphan = [], []
+    for g in range(len(bags) - 1):
+        after = [w for bag in bags[g + 1 : g + 1 + window] for w in bag]
+        before = [w for bag in bags[max(0, g + 1 - window) : g + 1] for w in bag]
+        novel.append(sum(first[w] > g for w in after) / len(after) if after else 0.0)
+        orphan.append(sum(last[w] <= g for w in before) / len(before) if before else 0.0)
+    return novel, orphan
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.sampled_from("abcdefgh"), max_size=5), min_size=2, max_size=12),
+       st.integers(1, 7))
+def test_novelty_shares_of_all_gaps_at_once_are_the_per_gap_ones(
+    words: list[list[str]], window: int
+) -> None:
+    bags = [Counter(w) for w in words]
+    first = {w: j for j in reversed(range(len(bags))) for w in bags[j]}
+    last = {w: j for j in range(len(bags)) for w in bags[j]}
+    novel, orphan = _Occurrences.of(bags, first, last).shares(window)
+    expected_novel, expected_orphan = _naive_shares(bags, window)
+    # Exactly equal: the features, so the cuts, must not move with the way they are computed.
+    assert novel.tolist() == expected_novel
+    assert orphan.tolist() == expected_orphan
 
 
 @pytest.mark.parametrize(
