@@ -19,6 +19,8 @@ LANG_SAMPLE_CHARS = 400
 # processing, and on a paragraph of news text 3 already agree.
 LANG_TRIALS = 3
 LANG_SEED = 0
+# Distinct words whose langdetect n-grams are remembered (a few MB at most).
+WORD_NGRAM_CACHE = 2**16
 BYLINE_SEPARATOR = " | "
 
 _MONTHS = {
@@ -85,6 +87,11 @@ class WordProbs:
     def __contains__(self, word: object) -> bool:
         return word in self._words
 
+    @property
+    def words(self) -> frozenset[str]:
+        """Every n-gram that has a vector (a set: fast membership in a tight loop)."""
+        return self._words
+
     def __getitem__(self, word: str) -> NDArray[np.float64]:
         probs = self._cache.get(word)
         if probs is None:
@@ -101,6 +108,33 @@ class WordProbs:
 def _detector_class() -> Any:
     """langdetect's Detector with its per-n-gram update done on numpy vectors of languages."""
     from langdetect.detector import Detector
+    from langdetect.utils.ngram import NGram
+
+    known = _language_factory().word_lang_prob_map.words
+
+    @lru_cache(maxsize=WORD_NGRAM_CACHE)
+    def word_ngrams(word: str, spaced: bool) -> list[str]:
+        """langdetect's n-grams of one normalised word, from a fresh buffer, in its order."""
+        found: list[str] = []
+        grams, capital = " ", False
+        for ch in word + " " if spaced else word:
+            last = grams[-1]
+            if len(grams) >= NGram.N_GRAM:
+                grams = grams[1:]
+            grams += ch
+            # Two capitals in a row make an acronym, skipped until a lower-case letter.
+            if ch.isupper():
+                if last.isupper():
+                    capital = True
+            else:
+                capital = False
+            if capital:
+                continue
+            for n in range(1, min(len(grams), NGram.N_GRAM) + 1):
+                gram = grams[-n:]
+                if gram != " " and gram in known:
+                    found.append(gram)
+        return found
 
     class VectorDetector(Detector):  # type: ignore[misc]
         """The same IEEE operations as langdetect's loops, element by element.
@@ -108,8 +142,21 @@ def _detector_class() -> Any:
         Each sampled n-gram multiplies every language's probability (a Python loop over 55
         languages, most of langdetect's time); normalising divides each by their left-to-right
         sum. Done on arrays, the products and quotients are the same, so the result is too.
+        The n-grams of the text are listed as langdetect lists them, in one loop.
         """
 
+        def _extract_ngrams(self) -> list[str]:
+            # langdetect's NGram.add_char and its caller's loop, a word at a time: its n-gram
+            # buffer starts afresh after every space, so a word's n-grams depend on the word
+            # alone (and on whether a space follows it), and words repeat.
+            text = self.text
+            table = {ord(ch): NGram.normalize(ch) for ch in set(text)}
+            parts = text.translate(table).split(" ")
+            found: list[str] = []
+            for k, part in enumerate(parts):
+                if part:
+                    found += word_ngrams(part, k < len(parts) - 1)
+            return found
         def _init_probability(self) -> NDArray[np.float64]:
             return np.array(super()._init_probability(), dtype=np.float64)
 

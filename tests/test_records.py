@@ -165,6 +165,25 @@ def test_vector_detector_equals_langdetects_loops(text: str) -> None:
     assert found[0] == found[1]
 
 
+# Letters of many scripts and cases, digits, punctuation, spaces: every branch of langdetect's
+# character normalisation and of its capital-word rule.
+_LANGDETECT_CHARS = st.text(
+    alphabet=st.sampled_from("aBcDeÉéÿß ,.-'’“0123 AZ\u0219\u021bИвž市议渡"
+                             "\u3042\u30a2\u06ccكا\u1ea1\uac00\u3105"),
+    max_size=300,
+)
+
+
+@given(_LANGDETECT_CHARS)
+def test_vector_detector_lists_langdetects_own_ngrams(text: str) -> None:
+    from langdetect.detector import Detector
+
+    detector = _detector_class()(_language_factory())
+    detector.append(text)
+    detector.cleaning_text()
+    assert detector._extract_ngrams() == Detector._extract_ngrams(detector)
+
+
 def lines_of(*labelled: tuple[Label, str]) -> list[Line]:
     """Labelled lines numbered 1, 2, ..."""
     return [Line(number=i, text=text, label=label, p=0.9)
