@@ -59,6 +59,7 @@ STAGE1_ITERATIONS = 150
 SYNTHETIC_SHARE = 0.3
 STAGE2_ITERATIONS = 60
 STAGE2_LEAVES = 31
+STAGE2_LEARNING_RATE = 0.1
 
 # Licences of the corpus's sources, by the prefix of their page ids.
 CORPUS_SOURCE_LICENCES = {
@@ -144,7 +145,7 @@ def fit_labeller(
         return HistGradientBoostingClassifier(
             max_iter=STAGE2_ITERATIONS,
             max_leaf_nodes=STAGE2_LEAVES,
-            learning_rate=0.1,
+            learning_rate=STAGE2_LEARNING_RATE,
             l2_regularization=1.0,
             early_stopping=False,
             random_state=seed,
