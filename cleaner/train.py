@@ -122,23 +122,28 @@ def fit_labeller(
     x1 = stage1_matrix(words, dense, scaler)
     say(f"stage 1 design: {x1.shape[0]} lines x {x1.shape[1]} features")
 
-    # lbfgs stops at STAGE1_ITERATIONS on purpose: running it to convergence costs minutes and
-    # moved no held-out score, so its ConvergenceWarning is noise here.
-    warnings.filterwarnings("ignore", category=ConvergenceWarning)
-
     def stage1() -> Any:
         return LogisticRegression(C=STAGE1_C, max_iter=STAGE1_ITERATIONS, tol=1e-4,
                                   random_state=seed)
+
+    def fit_stage1(rows: Any = None) -> Any:
+        # lbfgs stops at STAGE1_ITERATIONS on purpose: running it to convergence costs minutes
+        # and moved no held-out score, so its ConvergenceWarning is noise here. Silenced for the
+        # fit only: a caller's own warning filters are left as they were.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=ConvergenceWarning)
+            if rows is None:
+                return stage1().fit(x1, y, sample_weight=sample_w)
+            return stage1().fit(x1[rows], y[rows], sample_weight=sample_w[rows])
 
     # Out-of-fold probabilities: stage 2 must learn from stage 1 as it behaves on unseen pages.
     groups = np.array(dump_groups(dumps))[row_dump]
     oof = np.zeros((len(y), len(LABELS)), dtype=np.float32)
     splitter = GroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     for fold, (tr, te) in enumerate(splitter.split(x1, y, groups)):
-        model = stage1().fit(x1[tr], y[tr], sample_weight=sample_w[tr])
-        oof[te] = _full_proba(model, x1[te])
+        oof[te] = _full_proba(fit_stage1(tr), x1[te])
         say(f"stage 1 fold {fold + 1}/{folds} done")
-    lines_model = stage1().fit(x1, y, sample_weight=sample_w)
+    lines_model = fit_stage1()
     x2 = context_matrix(dense, oof, [len(d.lines) for d in dumps])
 
     def stage2() -> Any:
@@ -341,7 +346,6 @@ def train(
     import joblib
     import scipy
     import sklearn
-    from sklearn.exceptions import ConvergenceWarning
 
     from cleaner import segment
 
@@ -358,19 +362,14 @@ def train(
     synthetic = synthetic_dumps(dumps, count=int(len(dumps) * SYNTHETIC_SHARE), seed=seed)
     say(f"{len(dumps)} training dumps, {sum(len(d.lines) for d in dumps)} lines, "
         f"{len(synthetic)} synthetic joins, {len(held)} held out")
-    with warnings.catch_warnings():
-        # lbfgs stops at STAGE1_ITERATIONS on purpose (see fit_labeller): its warning is noise.
-        # The filter is scoped to the fit, so a library caller's own filters are left alone.
-        warnings.filterwarnings("ignore", category=ConvergenceWarning)
-        estimators, cv = fit_labeller([*dumps, *synthetic],
-                                      [*weights, *[1.0] * len(synthetic)],
-                                      seed=seed, folds=folds, log=say, scored=len(dumps))
-        # The segmenter learns on the labels it will see: the labeller's out-of-fold predictions.
-        say("boundary model")
-        pool = relabel([*dumps, *synthetic], cv["all_pred"])
-        estimators["boundary"] = segment.fit_boundaries(pool, seed=seed)
-        # Where the cut goes among the furniture between two stories, learned on the same labels.
-        estimators["position"] = segment.fit_positions(pool, seed=seed)
+    estimators, cv = fit_labeller([*dumps, *synthetic], [*weights, *[1.0] * len(synthetic)],
+                                  seed=seed, folds=folds, log=say, scored=len(dumps))
+    # The segmenter learns on the labels it will see: the labeller's out-of-fold predictions.
+    say("boundary model")
+    pool = relabel([*dumps, *synthetic], cv["all_pred"])
+    estimators["boundary"] = segment.fit_boundaries(pool, seed=seed)
+    # Where the cut goes among the furniture between two stories, learned on the same labels.
+    estimators["position"] = segment.fit_positions(pool, seed=seed)
     data = [file_entry(f) for f in files]
     card = {
         "name": "cleaner line labeller",

@@ -31,6 +31,7 @@ from cleaner.train import (
     describe_card,
     dump_groups,
     file_sha256,
+    fit_labeller,
     label_report,
     load_training,
     main,
@@ -259,6 +260,15 @@ def test_same_data_and_seed_give_the_same_model(
         np.testing.assert_array_equal(x, y)
     assert c["training_data"][0]["format"] == "jsonl"
     assert c["training_data"][0]["sha256"] != a["training_data"][0]["sha256"]
+
+
+def test_fit_labeller_leaves_warning_filters_alone() -> None:
+    # Called directly (bench.weak does), not only through train().
+    dumps = list(read_dumps(TRAIN))[::3]
+    before = list(warnings.filters)
+    with single_thread():
+        fit_labeller(dumps, [1.0] * len(dumps), seed=1, folds=SMALL_FOLDS)
+    assert warnings.filters == before
 
 
 def test_training_leaves_warning_filters_alone(trained: Trained) -> None:
