@@ -18,6 +18,7 @@ from cleaner.types import AnnotatedDump, Label, Line
 
 # A page id inside a dump id: "l3s-0007", "dragnet-0123" ("extracted:l3s-0007", "a+b+c").
 _PAGE_ID = re.compile(r"[A-Za-z0-9_.-]+-\d+")
+_KIND_PREFIX = re.compile(r"^(?:page|extracted|concat|bare):")
 # Share of page groups held out for evaluation (see held_out()).
 HOLDOUT_PERCENT = 20
 
@@ -86,7 +87,9 @@ def dump_to_json(dump: AnnotatedDump) -> dict[str, Any]:
 def page_ids(dump_id: str) -> list[str]:
     """The page ids a dump is built from ("extracted:l3s-1+dragnet-2" -> both ids)."""
     found = _PAGE_ID.findall(dump_id)
-    return found or [dump_id]
+    # An id without numbered pages (a weakly labelled page is named by its file) is one page,
+    # whatever view of it the dump is: "extracted:blog.html" is the page "blog.html".
+    return found or [_KIND_PREFIX.sub("", dump_id)]
 
 
 def _groups(dumps: Sequence[AnnotatedDump]) -> dict[str, str]:

@@ -159,6 +159,8 @@ def test_write_then_read_fixture_dumps(tmp_path: Path) -> None:
         pytest.param("train-concat-01", ["train-concat-01"], id="fixture-id"),
         pytest.param("000_712ab4d5695d9159", ["000_712ab4d5695d9159"], id="seed-without-digits"),
         pytest.param("", [""], id="empty"),
+        pytest.param("extracted:site/blog.html", ["site/blog.html"], id="view-of-a-named-page"),
+        pytest.param("notes:blog.html", ["notes:blog.html"], id="other-prefix-kept"),
     ],
 )
 def test_page_ids(dump_id: str, expected: list[str]) -> None:
