@@ -1,4 +1,6 @@
-"""Hypothesis profiles: small and fast by default, at scale in CI (HYPOTHESIS_PROFILE=ci).
+"""Hypothesis profiles, and the shipped model as a fixture shared by every test module.
+
+Profiles: small and fast by default, at scale in CI (HYPOTHESIS_PROFILE=ci).
 
 A test that sets its own max_examples keeps it; every other property runs as many examples as
 the profile says. `.ci/run` selects "ci"; `fuzz` is the long run over random bytes when atheris
@@ -9,7 +11,10 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from cleaner.label import Model, default_model_path, load_model
 
 # Local runs share two cores with other work: a quick look, not a search.
 DEV_EXAMPLES = 30
@@ -29,3 +34,12 @@ settings.register_profile(
     print_blob=True,
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture(scope="session")
+def model() -> Model:
+    """The shipped model, loaded once for the whole run (skips the test when it is not built)."""
+    path = default_model_path()
+    if not path.exists():
+        pytest.skip(f"shipped model {path} not built yet (`make train`, then commit it)")
+    return load_model(path)

@@ -5,22 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from cleaner.label import Model, default_model_path, load_model
+from cleaner.label import Model
 from cleaner.pipeline import clean_documents, label_lines
 from cleaner.types import Document
 
 DUMPS = Path(__file__).resolve().parent.parent / "fixtures" / "dumps"
-
-
-@pytest.fixture(scope="module")
-def model() -> Model:
-    """The shipped model, loaded once for the module."""
-    path = default_model_path()
-    if not path.exists():
-        pytest.skip(f"shipped model {path} not built yet (`make train`, then commit it)")
-    return load_model(path)
 
 
 def test_label_lines_matches_clean_documents(model: Model) -> None:

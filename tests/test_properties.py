@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from cleaner.annotated import read_dumps
 from cleaner.cli import cleaner
 from cleaner.errors import CleanerError, InputError
-from cleaner.label import Model, default_model_path, load_model
+from cleaner.label import Model, default_model_path
 from cleaner.pipeline import Cleaned, clean, clean_documents
 from cleaner.read import BINARY_SNIFF_BYTES, is_html, read_document
 from cleaner.types import CONTENT_LABELS, Document, Label
@@ -129,15 +129,6 @@ def fixture_joins(draw: st.DrawFn) -> str:
     for gap, piece in zip(gaps, pieces[1:], strict=True):
         out += gap + piece
     return out
-
-
-@pytest.fixture(scope="module")
-def model() -> Model:
-    """The shipped model, loaded once for the module."""
-    path = default_model_path()
-    if not path.exists():
-        pytest.skip(f"shipped model {path} not built yet (`make train`, then commit it)")
-    return load_model(path)
 
 
 def non_blank(text: str) -> list[tuple[int, str]]:

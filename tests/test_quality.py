@@ -18,7 +18,7 @@ import pytest
 
 from cleaner.annotated import read_dumps
 from cleaner.evaluate import Prediction, Scores, evaluate_by_kind
-from cleaner.label import Model, default_model_path, load_model
+from cleaner.label import Model, default_model_path
 from cleaner.pipeline import clean_documents
 from cleaner.types import CONTENT_LABELS, AnnotatedDump, Document, Label
 
@@ -30,12 +30,6 @@ FLOORS = json.loads((Path(__file__).parent / "quality_floors.json").read_text(en
 pytestmark = pytest.mark.skipif(
     not default_model_path().exists(), reason="shipped model not built yet (`make train`)"
 )
-
-
-@pytest.fixture(scope="module")
-def model() -> Model:
-    """The shipped model."""
-    return load_model()
 
 
 def predict(dump: AnnotatedDump, model: Model) -> Prediction:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cleaner.label import Model, default_model_path, load_model
+from cleaner.label import Model
 from cleaner.pipeline import clean_documents
 from cleaner.types import Document
 
@@ -21,15 +21,6 @@ BATCH_CASES = sorted((REGRESSIONS / "batch").glob("*.json"))
 # Case stem -> the known, unfixed bug it shows (a strict xfail). None open now: the batch case
 # (float running sums across dumps in label.context_matrix) was fixed with per-dump sums.
 KNOWN_BUGS: dict[str, str] = {}
-
-
-@pytest.fixture(scope="module")
-def model() -> Model:
-    """The shipped model, loaded once for the module."""
-    path = default_model_path()
-    if not path.exists():
-        pytest.skip(f"shipped model {path} not built yet (`make train`, then commit it)")
-    return load_model(path)
 
 
 def known(path: Path) -> pytest.MarkDecorator | tuple[()]:
