@@ -142,13 +142,16 @@ def _detector_class() -> Any:
         Each sampled n-gram multiplies every language's probability (a Python loop over 55
         languages, most of langdetect's time); normalising divides each by their left-to-right
         sum. Done on arrays, the products and quotients are the same, so the result is too.
-        The n-grams of the text are listed as langdetect lists them, in one loop.
+        The n-grams of the text are listed as langdetect lists them, a word at a time.
         """
 
         def _extract_ngrams(self) -> list[str]:
             # langdetect's NGram.add_char and its caller's loop, a word at a time: its n-gram
             # buffer starts afresh after every space, so a word's n-grams depend on the word
-            # alone (and on whether a space follows it), and words repeat.
+            # alone (and on whether a space follows it), and words repeat. The cache holds the
+            # shipped profiles' n-grams: a detector given other profiles lists them its own way.
+            if getattr(self.word_lang_prob_map, "words", None) is not known:
+                return list(super()._extract_ngrams())
             text = self.text
             table = {ord(ch): NGram.normalize(ch) for ch in set(text)}
             parts = text.translate(table).split(" ")
@@ -157,6 +160,7 @@ def _detector_class() -> Any:
                 if part:
                     found += word_ngrams(part, k < len(parts) - 1)
             return found
+
         def _init_probability(self) -> NDArray[np.float64]:
             return np.array(super()._init_probability(), dtype=np.float64)
 

@@ -184,6 +184,18 @@ def test_vector_detector_lists_langdetects_own_ngrams(text: str) -> None:
     assert detector._extract_ngrams() == Detector._extract_ngrams(detector)
 
 
+def test_vector_detector_with_other_profiles_lists_their_ngrams() -> None:
+    # Its per-word cache holds the shipped profiles' n-grams; another map must not be served them.
+    from langdetect.detector import Detector
+
+    ours = _language_factory()
+    only_a = SimpleNamespace(word_lang_prob_map={"a": None}, langlist=ours.langlist, seed=0)
+    detector = _detector_class()(only_a)
+    detector.append("a cat and a banana")
+    detector.cleaning_text()
+    assert detector._extract_ngrams() == Detector._extract_ngrams(detector) == ["a"] * 7
+
+
 def lines_of(*labelled: tuple[Label, str]) -> list[Line]:
     """Labelled lines numbered 1, 2, ..."""
     return [Line(number=i, text=text, label=label, p=0.9)
