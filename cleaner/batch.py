@@ -16,6 +16,7 @@ run can be resumed and give exactly the output of an uninterrupted one.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from collections import deque
@@ -146,6 +147,28 @@ def batches(items: Iterable[T], *, size: int, counts: Callable[[T], bool]) -> It
         yield batch
 
 
+# Young objects are collected every GC_YOUNG_OBJECTS allocations instead of Python's 700: a batch
+# allocates a few objects per line (lines, records, lists), none in reference cycles, and the
+# default threshold collects them dozens of times per batch for nothing (3% of a `cleaner split`
+# run, timed side by side). Only in processes that cleaner owns (the command line and its
+# workers): a library caller's process is theirs to tune.
+GC_YOUNG_OBJECTS = 50_000
+
+
+def quiet_gc() -> None:
+    """Collect young objects every GC_YOUNG_OBJECTS allocations, the older generations as before."""
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_OBJECTS, older, oldest)
+
+
+def _clean_batch_in_worker(
+    units: Sequence[Document | Unread], *, model: ModelRef, detect_language: bool
+) -> list[UnitResult]:
+    """clean_batch in a worker process, which cleaner owns: its collector is quietened first."""
+    quiet_gc()
+    return clean_batch(units, model=model, detect_language=detect_language)
+
+
 def _map_batches(
     tasks: Iterable[list[Document | Unread]], *, settings: CleanSettings
 ) -> Iterator[list[UnitResult]]:
@@ -168,7 +191,7 @@ def _map_batches(
         batch_size=1,
         pre_dispatch=f"{TASKS_AHEAD}*n_jobs",
     )
-    task = delayed(clean_batch)
+    task = delayed(_clean_batch_in_worker)
     try:
         yield from parallel(
             task(docs, model=model, detect_language=settings.detect_language) for docs in tasks

@@ -27,6 +27,7 @@ from cleaner.batch import (
     OutputSpec,
     ReadOptions,
     Tally,
+    quiet_gc,
     summary_line,
     tally_to_dict,
 )
@@ -388,6 +389,7 @@ def progress(job: Job, options: dict[str, Any]) -> Iterator[Callable[[Tally, int
 
 def main() -> None:
     """Entry point of the `cleaner` script and of `python -m cleaner`."""
+    quiet_gc()  # this process is ours (see batch.GC_YOUNG_OBJECTS)
     cleaner(prog_name="cleaner")
 from cleaner import cli_model  # noqa: E402, F401  (registers train, convert, eval, info)
 
