@@ -1,0 +1,58 @@
+"""bench.recipe: overriding recipe constants, counting body leaks, the mean/spread table."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.recipe import apply_settings, body_errors, parse_setting, summary, table
+from cleaner import augment
+from cleaner.types import AnnotatedDump, Label, Line
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("cleaner.train.FIXTURE_WEIGHT=5", ("cleaner.train", "FIXTURE_WEIGHT", 5)),
+        ("cleaner.augment.TITLE_AFTER_SHARE=0.5", ("cleaner.augment", "TITLE_AFTER_SHARE", 0.5)),
+        ("a.b.NAME=(1, 2)", ("a.b", "NAME", (1, 2))),
+        ("a.NAME=word", ("a", "NAME", "word")),
+    ],
+)
+def test_parse_setting(text: str, expected: tuple[str, str, object]) -> None:
+    assert parse_setting(text) == expected
+
+
+@pytest.mark.parametrize("text", ["FIXTURE_WEIGHT=5", "cleaner.train.FIXTURE_WEIGHT", "a.=1"])
+def test_parse_setting_refuses_malformed(text: str) -> None:
+    with pytest.raises(ValueError, match=r"MODULE\.NAME=VALUE"):
+        parse_setting(text)
+
+
+def test_apply_settings_sets_a_constant_and_refuses_unknown_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(augment, "BARE_SHARE", augment.BARE_SHARE)  # restored afterwards
+    apply_settings(["cleaner.augment.BARE_SHARE=0.5"])
+    assert augment.BARE_SHARE == 0.5
+    with pytest.raises(ValueError, match="no BARE_SHAR"):
+        apply_settings(["cleaner.augment.BARE_SHAR=0.5"])
+
+
+def test_body_errors_count_leaks_both_ways() -> None:
+    gold = [Label.BODY, Label.TEASER, Label.BYLINE, Label.BODY]
+    dump = AnnotatedDump("d", "page", "test",
+                         tuple(Line(i, f"line {i}", label=g) for i, g in enumerate(gold, 1)),
+                         (0,) * 4)
+    predicted = [Label.BODY, Label.BODY, Label.HEADLINE, Label.COMMENT]
+    # teaser -> body leaks in, body -> comment is lost; byline -> headline is not a body error
+    assert body_errors([dump], [predicted]) == 2
+
+
+def test_summary_and_table() -> None:
+    rows = {"1": {"body F1": 0.8, "errors": 4.0}, "7": {"body F1": 0.84, "errors": 11.0}}
+    mean, spread = summary(list(rows.values()))
+    assert mean == pytest.approx({"body F1": 0.82, "errors": 7.5})
+    assert spread == pytest.approx({"body F1": 0.04, "errors": 7.0})
+    lines = table(rows).splitlines()
+    assert lines[0] == "| seed | body F1 | errors |"
+    assert [line.split(" | ")[0] for line in lines[2:]] == ["| 1", "| 7", "| mean", "| spread"]
