@@ -264,11 +264,40 @@ def test_same_data_and_seed_give_the_same_model(
 
 def test_fit_labeller_leaves_warning_filters_alone() -> None:
     # Called directly (bench.weak does), not only through train().
+    from sklearn.exceptions import ConvergenceWarning
+
+    def silenced() -> bool:
+        return any(f[0] == "ignore" and f[2] is ConvergenceWarning for f in warnings.filters)
+
     dumps = list(read_dumps(TRAIN))[::3]
-    before = list(warnings.filters)
+    assert not silenced()
     with single_thread():
+        # Twice: the first call's imports of scipy/scikit-learn modules add their own filters.
+        fit_labeller(dumps, [1.0] * len(dumps), seed=1, folds=SMALL_FOLDS)
+        before = list(warnings.filters)
         fit_labeller(dumps, [1.0] * len(dumps), seed=1, folds=SMALL_FOLDS)
     assert warnings.filters == before
+    assert not silenced()
+
+
+def test_stage1_fits_with_one_blas_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    # lbfgs stopped unconverged keeps BLAS's rounding: the thread count must not be the machine's.
+    from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    seen: list[set[int]] = []
+    fit = LogisticRegression.fit
+
+    def recording_fit(self: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append({pool["num_threads"] for pool in threadpool_info()
+                     if pool["user_api"] == "blas"})
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(LogisticRegression, "fit", recording_fit)
+    dumps = list(read_dumps(TRAIN))[::3]
+    with threadpool_limits(limits=2, user_api="blas"):
+        fit_labeller(dumps, [1.0] * len(dumps), seed=1, folds=SMALL_FOLDS)
+    assert seen and all(threads <= {1} for threads in seen)
 
 
 def test_training_leaves_warning_filters_alone(trained: Trained) -> None:
