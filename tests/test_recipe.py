@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from bench.recipe import apply_settings, body_errors, parse_setting, summary, table
-from cleaner import augment
+from bench.recipe import FIXTURES, apply_settings, body_errors, load, parse_setting, summary, table
+from cleaner import augment, train
+from cleaner.annotated import read_dumps, write_dumps
 from cleaner.types import AnnotatedDump, Label, Line
 
 
@@ -56,3 +59,19 @@ def test_summary_and_table() -> None:
     lines = table(rows).splitlines()
     assert lines[0] == "| seed | body F1 | errors |"
     assert [line.split(" | ")[0] for line in lines[2:]] == ["| 1", "| 7", "| mean", "| spread"]
+
+
+def test_set_fixture_weight_reaches_the_training_data(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    write_dumps(list(read_dumps(FIXTURES))[:3], corpus)
+    monkeypatch.setattr(train, "FIXTURE_WEIGHT", train.FIXTURE_WEIGHT)  # restored afterwards
+    apply_settings(["cleaner.train.FIXTURE_WEIGHT=5"])
+    data = load(corpus)
+    fixture_ids = {d.id for d in read_dumps(FIXTURES)}
+    weights = {d.id: w for d, w in zip(data.train, data.weights, strict=True)}
+    # Our fixtures weigh 5; the corpus's dumps (the same three, read as the corpus) weigh 1.
+    assert 5.0 in weights.values()
+    assert all(w in (1.0, 5.0) for w in weights.values())
+    assert {d.id for d in data.train} <= fixture_ids
