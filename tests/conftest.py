@@ -10,6 +10,7 @@ is not at hand (`HYPOTHESIS_PROFILE=fuzz pytest tests/test_fuzz.py`).
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -43,3 +44,9 @@ def model() -> Model:
     if not path.exists():
         pytest.skip(f"shipped model {path} not built yet (`make train`, then commit it)")
     return load_model(path)
+
+
+@pytest.fixture
+def in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from the repository root, so fixture paths are given as a user would give them."""
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)

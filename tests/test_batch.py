@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from click.testing import CliRunner, Result
+from clirun import invoke, rows
 
 from cleaner import batch as batch_module
 from cleaner.batch import (
@@ -32,35 +32,20 @@ from cleaner.batch import (
     tally_from_dict,
     tally_to_dict,
 )
-from cleaner.cli import cleaner
 from cleaner.errors import InputError
 from cleaner.label import default_model_path
 from cleaner.pipeline import clean_documents
 from cleaner.types import Document, Label
 
 ROOT = Path(__file__).resolve().parent.parent
+# Fixture paths are given relative to the repository root, as a user would give them.
+pytestmark = pytest.mark.usefixtures("in_repo")
 DUMPS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "fixtures" / "dumps").glob("*.txt"))
 HTML = str((ROOT / "fixtures" / "html" / "harbour-ferry.html").relative_to(ROOT))
 INPUTS = "fixtures/inputs"  # the readers' fixtures: JSON Lines, WARC, other encodings
 requires_model = pytest.mark.skipif(
     not default_model_path().exists(), reason="shipped model not built yet (`make train`)"
 )
-
-
-@pytest.fixture(autouse=True)
-def in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run from the repository root, so the fixture paths are given as a user would."""
-    monkeypatch.chdir(ROOT)
-
-
-def invoke(*args: str, stdin: bytes | None = None) -> Result:
-    """Run `cleaner ARGS...`; exceptions other than SystemExit propagate (a traceback is a bug)."""
-    return CliRunner(catch_exceptions=False).invoke(cleaner, list(args), input=stdin)
-
-
-def rows(text: str) -> list[dict[str, Any]]:
-    """The objects of a JSON Lines text."""
-    return [json.loads(line) for line in text.splitlines()]
 
 
 def documents() -> list[Document]:

@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from clirun import invoke, rows
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cleaner.batch import CleanSettings, Job, OutputSpec, run
-from cleaner.cli import cleaner
 from cleaner.label import default_model_path
 from cleaner.pipeline import Cleaned, clean_documents
 from cleaner.read import split_lines
@@ -29,26 +28,12 @@ from cleaner.types import Document, Label, Record
 from cleaner.write import JsonlWriter, TxtWriter
 
 ROOT = Path(__file__).resolve().parent.parent
+# Fixture paths are given relative to the repository root, as a user would give them.
+pytestmark = pytest.mark.usefixtures("in_repo")
 DUMPS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "fixtures" / "dumps").glob("*.txt"))
 requires_model = pytest.mark.skipif(
     not default_model_path().exists(), reason="shipped model not built yet (`make train`)"
 )
-
-
-@pytest.fixture(autouse=True)
-def in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run from the repository root, so the fixture paths are given as a user would."""
-    monkeypatch.chdir(ROOT)
-
-
-def invoke(*args: str) -> Result:
-    """Run `cleaner ARGS...`; exceptions other than SystemExit propagate (a traceback is a bug)."""
-    return CliRunner(catch_exceptions=False).invoke(cleaner, list(args))
-
-
-def rows(text: str) -> list[dict[str, Any]]:
-    """The objects of a JSON Lines text."""
-    return [json.loads(line) for line in text.splitlines()]
 
 
 def shards(folder: Path, stem: str) -> list[Path]:

@@ -7,40 +7,25 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
+from clirun import invoke, rows
 
 from cleaner import __version__
-from cleaner.cli import cleaner
 from cleaner.label import card_path, default_model_path
 from cleaner.read import split_lines
 from cleaner.write import DROPPED_LINE_KEYS, LABEL_LINE_KEYS, RECORD_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
+# Fixture paths are given relative to the repository root, as a user would give them.
+pytestmark = pytest.mark.usefixtures("in_repo")
 DUMPS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "fixtures" / "dumps").glob("*.txt"))
 HTML = ROOT / "fixtures" / "html" / "harbour-ferry.html"
 MODEL = default_model_path()
 requires_model = pytest.mark.skipif(
     not MODEL.exists(), reason=f"shipped model {MODEL} not built yet (`make train`, then commit it)"
 )
-
-
-@pytest.fixture(autouse=True)
-def in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run from the repository root, so the fixture paths are given as a user would."""
-    monkeypatch.chdir(ROOT)
-
-
-def invoke(*args: str, stdin: bytes | None = None) -> Result:
-    """Run `cleaner ARGS...`; exceptions other than SystemExit propagate (a traceback is a bug)."""
-    return CliRunner(catch_exceptions=False).invoke(cleaner, list(args), input=stdin)
-
-
-def rows(text: str) -> list[dict[str, Any]]:
-    """The objects of a JSON Lines text."""
-    return [json.loads(line) for line in text.splitlines()]
 
 
 def non_blank(path: str | Path) -> list[int]:

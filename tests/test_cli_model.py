@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from clirun import invoke
 
 from cleaner.annotated import format_dumps, held_out, read_annotated, read_dumps
-from cleaner.cli import cleaner
 from cleaner.cli_model import Progress
 from cleaner.evaluate import evaluate_model, scores_json
 from cleaner.label import card_path, load_model
@@ -23,11 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "annotated"
 HANDWRITTEN = FIXTURES / "handwritten.txt"
 TRAIN = FIXTURES / "train.jsonl"
-
-
-def invoke(*args: str | Path) -> Result:
-    """Run `cleaner ARGS...`; exceptions other than SystemExit propagate (a traceback is a bug)."""
-    return CliRunner(catch_exceptions=False).invoke(cleaner, [str(a) for a in args])
 
 
 @contextmanager

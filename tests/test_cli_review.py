@@ -8,10 +8,9 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from clirun import invoke
 
 from cleaner.annotated import parse_text, read_dumps
-from cleaner.cli import cleaner
 from cleaner.label import default_model_path
 from cleaner.read import html_block_lines, html_to_text, split_lines
 from cleaner.types import LABELS
@@ -25,11 +24,6 @@ MODEL = default_model_path()
 requires_model = pytest.mark.skipif(
     not MODEL.exists(), reason=f"shipped model {MODEL} not built yet (`make train`, then commit it)"
 )
-
-
-def invoke(*args: str, stdin: bytes | None = None) -> Result:
-    """Run `cleaner ARGS...`; exceptions other than SystemExit propagate (a traceback is a bug)."""
-    return CliRunner(catch_exceptions=False).invoke(cleaner, list(args), input=stdin)
 
 
 # --- weak-label ---------------------------------------------------------------------------------
