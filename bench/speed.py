@@ -88,7 +88,15 @@ def stage_seconds(corpus: Path, *, batch: int = 64) -> tuple[int, dict[str, floa
     import numpy as np
 
     from cleaner import records, segment
-    from cleaner.label import apply_labels, context_matrix, line_inputs, load_model, stage1_matrix
+    from cleaner.label import (
+        CONTEXT_ROWS,
+        apply_labels,
+        context_matrix,
+        label_proba,
+        line_inputs,
+        load_model,
+        stage1_matrix,
+    )
     from cleaner.pipeline import one_thread
     from cleaner.read import split_lines
 
@@ -111,11 +119,11 @@ def stage_seconds(corpus: Path, *, batch: int = 64) -> tuple[int, dict[str, floa
                 words, dense = line_inputs(split, model.vocab)
             with _clock(times, "stage 1 (matrix, predict)"):
                 x1 = stage1_matrix(words, dense, est["scaler"])
-                p1 = est["lines"].predict_proba(x1).astype(np.float32)
+                p1 = label_proba(est["lines"], x1)
             with _clock(times, "stage 2 features"):
                 x2 = context_matrix(dense, p1, sizes)
             with _clock(times, "stage 2 predict"):
-                p2 = est["context"].predict_proba(x2)
+                p2 = label_proba(est["context"], x2, rows=CONTEXT_ROWS)
             bounds = np.cumsum([0, *sizes])
             with _clock(times, "apply labels"):
                 labelled = [apply_labels(s, p2[a:b])

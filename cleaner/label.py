@@ -45,6 +45,12 @@ MODEL_FILE = "cleaner.joblib"
 CONTEXT_WINDOW = 3
 # Wider window over which stage-1 probabilities are averaged (a run of teasers, a comment thread).
 SMOOTH_WINDOW = 6
+# Rows per predict call of the context model. A gradient-boosted model predicts one tree at a time
+# over all the rows it is given, so rows past what the CPU's cache holds are fetched from memory
+# again for each of its 360 trees: on the held-out corpus in batches of 64 dumps (7,550 rows each),
+# both stages took 1.26 s in one call per batch, 1.03 s at 1,024 rows (one thread, median of 3).
+# Stage 1 (a sparse matrix product) gains nothing from it.
+CONTEXT_ROWS = 1024
 ESTIMATORS = frozenset({"scaler", "lines", "context", "boundary", "position"})
 REBUILD_HINT = "rebuild it with `make train`"
 _LABEL_INDEX = {label: i for i, label in enumerate(LABELS)}
@@ -231,20 +237,24 @@ def predict_proba_many(dumps: Sequence[Sequence[Line]], model: Model) -> list[Ma
     if sum(sizes) == 0:
         return [np.zeros((0, len(LABELS)), dtype=np.float32) for _ in dumps]
     words, dense = line_inputs(dumps, model.vocab)
-    probs1 = _all_labels(est["lines"], stage1_matrix(words, dense, est["scaler"]))
-    probs2 = _all_labels(est["context"], context_matrix(dense, probs1, sizes))
+    probs1 = label_proba(est["lines"], stage1_matrix(words, dense, est["scaler"]))
+    probs2 = label_proba(est["context"], context_matrix(dense, probs1, sizes), rows=CONTEXT_ROWS)
     bounds = np.cumsum([0, *sizes])
     return [probs2[a:b].astype(np.float32) for a, b in itertools.pairwise(bounds)]
 
 
-def _all_labels(estimator: Any, x: Any) -> Matrix:
+def label_proba(estimator: Any, x: Any, *, rows: int | None = None) -> Matrix:
     """predict_proba with one column per label in LABELS order, whatever classes_ holds.
 
     A model trained on data lacking a label has fewer columns; they must not shift the others.
+    With `rows`, rows are predicted that many at a time (a row's probabilities do not depend on
+    the other rows').
     """
-    probs = estimator.predict_proba(x)
     out: Matrix = np.zeros((x.shape[0], len(LABELS)), dtype=np.float32)
-    out[:, np.asarray(estimator.classes_, dtype=np.int64)] = probs
+    columns = np.asarray(estimator.classes_, dtype=np.int64)
+    step = rows or max(x.shape[0], 1)
+    for start in range(0, x.shape[0], step):
+        out[start : start + step, columns] = estimator.predict_proba(x[start : start + step])
     return out
 
 

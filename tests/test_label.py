@@ -28,10 +28,13 @@ from cleaner.label import (
     card_path,
     context_matrix,
     context_names,
+    label_proba,
+    line_inputs,
     load_model,
     predict_proba_many,
     save_model,
     sha256_bytes,
+    stage1_matrix,
 )
 from cleaner.read import split_lines
 from cleaner.types import LABELS, Label, Line
@@ -249,6 +252,23 @@ def test_apply_labels_on_predictions(model: Model) -> None:
     assert [ln.text for ln in labelled] == [ln.text for ln in lines]
     assert apply_labels([], np.zeros((0, 6), dtype=np.float32)) == []
 
+
+
+@pytest.mark.parametrize("rows", [1, 7, 64])
+def test_label_proba_is_the_same_in_chunks(model: Model, rows: int) -> None:
+    # The context model predicts a few rows at a time (CONTEXT_ROWS) for speed: every chunk
+    # boundary must give exactly what one call over all rows gives.
+    lines = [line for dump in fixture_dumps() for line in dump]
+    words, dense = line_inputs([lines], model.vocab)
+    est = model.estimators
+    x = context_matrix(dense, label_proba(est["lines"], stage1_matrix(words, dense, est["scaler"])),
+                       [len(lines)])
+    assert len(lines) > 2 * max(rows, 7)
+    whole = label_proba(est["context"], x)
+    assert np.array_equal(label_proba(est["context"], x, rows=rows), whole)
+    # and the same as predict_proba itself, its columns placed by classes_
+    assert np.array_equal(whole[:, est["context"].classes_],
+                          est["context"].predict_proba(x).astype(np.float32))
 
 class FewClasses:
     """A stand-in estimator trained on only some labels: classes_ holds their indices."""
