@@ -119,17 +119,13 @@ def score_seed(data: Data, seed: int, *, segment: bool) -> dict[str, float]:
 
     from cleaner import segment as seg
     from cleaner import train as tr
-    from cleaner.augment import synthetic_dumps
     from cleaner.evaluate import evaluate_model
     from cleaner.features import vocabulary
     from cleaner.label import Model, predict_proba_many
     from cleaner.types import LABELS
 
-    synthetic = synthetic_dumps(data.train, count=int(len(data.train) * tr.SYNTHETIC_SHARE),
-                                seed=seed)
-    pool = [*data.train, *synthetic]
-    estimators, cv = tr.fit_labeller(pool, [*data.weights, *[1.0] * len(synthetic)], seed=seed,
-                                     scored=len(data.train))
+    pool, weights, fold = tr.training_pool(data.train, data.weights, seed=seed)
+    estimators, cv = tr.fit_labeller(pool, weights, fold=fold, seed=seed, scored=len(data.train))
     if segment:
         labelled = tr.relabel(pool, cv["all_pred"])
         estimators["boundary"] = seg.fit_boundaries(labelled, seed=seed)

@@ -120,13 +120,18 @@ def held_out(dumps: Sequence[AnnotatedDump], *, percent: int = HOLDOUT_PERCENT) 
     pages of that concat/bare dump, are all on one side; a group is held out when the SHA-256 of its
     smallest page id falls in the first `percent` of 100 buckets. Stable across runs and machines.
     """
-    group = _groups(dumps)
     out = []
-    for dump in dumps:
-        root = group[page_ids(dump.id)[0]]
+    for root in page_groups(dumps):
         bucket = int(hashlib.sha256(root.encode()).hexdigest()[:8], 16) % 100
         out.append(bucket < percent)
     return out
+
+
+def page_groups(dumps: Sequence[AnnotatedDump]) -> list[str]:
+    """Each dump's page group (its smallest page id): dumps sharing a page, even through a
+    third dump, share a group, so splitting by group never puts one page on both sides."""
+    group = _groups(dumps)
+    return [group[page_ids(dump.id)[0]] for dump in dumps]
 
 
 def write_dumps(dumps: Iterable[AnnotatedDump], path: str | Path) -> None:

@@ -13,10 +13,17 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from cleaner.annotated import convert, format_dumps, held_out, read_annotated, read_dumps
+from cleaner.annotated import (
+    convert,
+    format_dumps,
+    held_out,
+    page_groups,
+    read_annotated,
+    read_dumps,
+)
 from cleaner.errors import CleanerError, DataError, ModelError
 from cleaner.label import card_path, load_model, predict_proba_many
 from cleaner.pipeline import label_lines
@@ -24,12 +31,12 @@ from cleaner.train import (
     CORPUS_LICENCES,
     FIXTURE_WEIGHT,
     UNKNOWN_LICENCE,
+    assign_folds,
     check_data,
     check_output,
     class_weights,
     data_licences,
     describe_card,
-    dump_groups,
     file_sha256,
     fit_labeller,
     label_report,
@@ -38,6 +45,7 @@ from cleaner.train import (
     relabel,
     train,
     training_files,
+    with_synthetic,
 )
 from cleaner.types import LABELS, AnnotatedDump, Label, Line
 
@@ -150,9 +158,53 @@ def test_load_training_drops_dumps_without_lines(tmp_path: Path) -> None:
     assert weights == [FIXTURE_WEIGHT]
 
 
-def test_dump_groups_and_file_sha256() -> None:
-    assert dump_groups([dump("concat:l3s-1+l3s-2", []), dump("x", [])]) == ["l3s-1", "x"]
+def test_file_sha256() -> None:
     assert file_sha256(TRAIN) == hashlib.sha256(TRAIN.read_bytes()).hexdigest()
+
+
+def test_folds_keep_every_view_of_a_page_together() -> None:
+    # l3s-2's extracted dump shares no page with l3s-1's page dump, but the concat dump joins
+    # both pages: all three must be in one fold (grouping by a dump's first page split them).
+    dumps = [dump("l3s-1", []), dump("extracted:l3s-2", []), dump("concat:l3s-1+l3s-2", []),
+             *(dump(f"l3s-{n}", []) for n in range(3, 12))]
+    fold = assign_folds(dumps, folds=3, seed=5)
+    assert fold[0] == fold[1] == fold[2]
+    assert sorted(set(fold.tolist())) == [0, 1, 2]
+
+
+@given(st.lists(st.lists(st.integers(0, 15), min_size=1, max_size=3), min_size=3, max_size=30),
+       st.integers(0, 2**31 - 1))
+def test_dumps_sharing_a_page_share_a_fold(pages: list[list[int]], seed: int) -> None:
+    dumps = [dump("concat:" + "+".join(f"l3s-{p}" for p in ids), []) for ids in pages]
+    assume(len(set(page_groups(dumps))) >= 2)
+    fold = assign_folds(dumps, folds=2, seed=seed)
+    for a, first in enumerate(pages):
+        for b, second in enumerate(pages):
+            if set(first) & set(second):
+                assert fold[a] == fold[b]
+
+
+def tagged_dump(n: int) -> AnnotatedDump:
+    """An extracted dump whose every line starts with its own tag (pageN), usable for joins."""
+    labels = [Label.HEADLINE, Label.BYLINE, *[Label.BODY] * 5]
+    lines = tuple(Line(number=i + 1, text=f"page{n} " + " ".join(["word"] * 14) + f" {i}.",
+                       label=lab, p=1.0) for i, lab in enumerate(labels))
+    return AnnotatedDump(f"extracted:l3s-{n}", "extracted", "test", lines, (0,) * len(lines))
+
+
+def test_synthetic_joins_use_only_their_own_folds_pages() -> None:
+    dumps = [tagged_dump(n) for n in range(36)]
+    fold = np.array([n % 3 for n in range(36)], dtype=np.int64)
+    pool, weights, pool_fold = with_synthetic(dumps, [2.0] * 36, fold, seed=1, share=1.0)
+    assert pool[:36] == dumps and weights[:36] == [2.0] * 36
+    assert pool_fold[:36].tolist() == fold.tolist()
+    joins = list(zip(pool[36:], weights[36:], pool_fold[36:].tolist(), strict=True))
+    assert len(joins) == 36
+    for join, weight, k in joins:
+        assert weight == 1.0 and join.id.startswith(f"synthetic-{k}-")
+        tags = {int(line.text.removeprefix("- ").split()[0].removeprefix("page"))
+                for line in join.lines}
+        assert len(tags) >= 2 and all(tag % 3 == k for tag in tags)
 
 
 def test_train_without_data_fails(tmp_path: Path) -> None:

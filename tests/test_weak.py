@@ -9,10 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaner.annotated import dump_to_json, read_dumps, write_dumps
+from cleaner.annotated import dump_to_json, page_groups, read_dumps, write_dumps
 from cleaner.errors import CleanerError, InputError
 from cleaner.read import html_block_lines, html_to_text, split_lines
-from cleaner.train import dump_groups
 from cleaner.types import AnnotatedDump, Label, Line
 from cleaner.weak import (
     WeakLabelError,
@@ -282,7 +281,7 @@ def test_extracted_view_is_what_split_reads_labelled_like_the_page(
     assert view.kind == "extracted"
     assert view.id == "extracted:ferry-timetable.html"
     # One page, two views: cross-validation must keep them in one fold (and held_out on one side).
-    assert dump_groups([view, dumps["ferry-timetable.html"]]) == ["ferry-timetable.html"] * 2
+    assert page_groups([view, dumps["ferry-timetable.html"]]) == ["ferry-timetable.html"] * 2
     assert [ln.text for ln in view.lines] == [ln.text for ln in split_lines(html_to_text(page))]
     labels = {ln.text: ln.label for ln in view.lines}
     assert labels["Larkspur ferry timetable to change in March after pier repairs"] is (
