@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -56,10 +57,11 @@ class StubModel:
         return np.column_stack([1.0 - p, p])
 
 
-def make(items: Sequence[tuple[Label, str] | tuple[Label, str, int]]) -> list[Line]:
-    """Lines from (label, text[, blank lines before]) triples."""
+def make(items: Sequence[tuple[Label, str] | tuple[Label, str, int]], *, p: float = 1.0
+         ) -> list[Line]:
+    """Lines from (label, text[, blank lines before]) triples, each label given with p."""
     return [Line(number=i + 1, text=item[1], label=item[0],
-                 blank_before=item[2] if len(item) == 3 else 0)
+                 blank_before=item[2] if len(item) == 3 else 0, p=p)
             for i, item in enumerate(items)]
 
 
@@ -288,6 +290,17 @@ def test_heading_cuts_leave_single_story(items: list[tuple[Label, str]]) -> None
     content, x = gap_features(lines)
     assert heading_cuts(lines, content, x, []) == []
     assert set(segment(lines, model=StubModel([0.0]))) == {0}
+
+
+@pytest.mark.parametrize(("p", "cut"), [(0.5, False), (0.89, False), (0.9, True), (0.99, True)])
+def test_heading_cuts_only_for_a_confident_heading(p: float, cut: bool) -> None:
+    # An in-article subhead the labeller takes for a headline, unsure, must not split the story:
+    # the rule overrules the boundary model only on a heading it is sure of.
+    lines = make([*STORY_A, TITLE_B, *STORY_B])
+    lines[4] = replace(lines[4], p=p)
+    content, x = gap_features(lines)
+    assert heading_cuts(lines, content, x, []) == ([3] if cut else [])
+    assert heading_cuts(lines, content, x, [], min_p=p) == [3]
 
 
 def test_heading_cuts_keep_model_cuts() -> None:
