@@ -3,8 +3,9 @@
 The corpus comes from 2008/2012 pages: its concatenations always start a story with its
 headline, and its related-story blocks are link lists. Today's scrapes (the user's seeds among
 them) also put a story's title block after its body (title, repeated title, summary bullets),
-start the next story right after the previous one's last paragraph, and follow an article with a
-run of other stories' opening paragraphs, often cut off mid-sentence. These joins rebuild those
+start the next story right after the previous one's last paragraph, often with no headline of
+its own at all, and follow an article with a run of other stories' opening paragraphs, often cut
+off mid-sentence. These joins rebuild those
 layouts from real labelled lines, labels carried along, so both the labeller and the segmenter
 see them. No text is invented: every line is a corpus line (teasers and bullets are cut from
 real body lines).
@@ -22,6 +23,11 @@ from cleaner.types import AnnotatedDump, Label, Line
 _HEADINGS = frozenset({Label.HEADLINE, Label.BYLINE})
 # The share of joins that use each layout.
 TITLE_AFTER_SHARE = 0.35
+# A story with no headline or byline at all, its furniture and comments kept: the corpus's concat
+# dumps always open a story with its headline, so the models never saw a story start without one
+# in the middle of a dump (seed 000 opens with body text; a scraper may keep only an article's
+# text and its comments).
+HEADLESS_SHARE = 0.2
 TEASER_RUN_SHARE = 0.35
 BARE_SHARE = 0.2
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -89,8 +95,11 @@ def synthetic_dumps(
                 body = _bodies(part)
             else:
                 body = list(part.lines)
-                if rng.random() < TITLE_AFTER_SHARE:
+                roll = rng.random()
+                if roll < TITLE_AFTER_SHARE:
                     body = _title_after(body, rng)
+                elif roll < TITLE_AFTER_SHARE + HEADLESS_SHARE:
+                    body = [line for line in body if line.label not in _HEADINGS]
                 if page < len(parts) - 1 and rng.random() < TEASER_RUN_SHARE:
                     body += _teasers(pool, rng)
             blank = rng.choice([0, 0, 1, 3]) if page else 0

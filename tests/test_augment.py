@@ -125,3 +125,29 @@ def test_title_after_layout_occurs() -> None:
             if Label.HEADLINE in labels and Label.BODY in labels:
                 moved += labels.index(Label.HEADLINE) > labels.index(Label.BODY)
     assert moved > 0
+
+
+def headless_parts(dumps: list[AnnotatedDump]) -> tuple[int, int]:
+    """(parts of concat joins with no headline or byline line but some body, all such parts)."""
+    headless = parts = 0
+    for dump in dumps:
+        if dump.kind != "concat":
+            continue
+        for page in set(dump.pages):
+            labels = {ln.label for ln, p in zip(dump.lines, dump.pages, strict=True) if p == page}
+            parts += 1
+            headless += Label.BODY in labels and not labels & {Label.HEADLINE, Label.BYLINE}
+    return headless, parts
+
+
+def test_headless_layout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Some stories keep no headline or byline: the layout of seed 000's first story."""
+    # Joins use only dumps with a headline, so a headless part can only come from the layout.
+    headless, parts = headless_parts(synthetic_dumps(SOURCE, count=40, seed=11))
+    assert 0 < headless < parts
+    monkeypatch.setattr("cleaner.augment.HEADLESS_SHARE", 0.0)
+    assert headless_parts(synthetic_dumps(SOURCE, count=40, seed=11))[0] == 0
+    monkeypatch.setattr("cleaner.augment.TITLE_AFTER_SHARE", 0.0)
+    monkeypatch.setattr("cleaner.augment.HEADLESS_SHARE", 1.0)
+    headless, parts = headless_parts(synthetic_dumps(SOURCE, count=40, seed=11))
+    assert headless == parts > 0
