@@ -28,6 +28,9 @@ TITLE_AFTER_SHARE = 0.35
 # in the middle of a dump (seed 000 opens with body text; a scraper may keep only an article's
 # text and its comments).
 HEADLESS_SHARE = 0.2
+# A title block with its summary bullets under it, the story below (seed 000's second story): the
+# bullets were only ever seen at the end of a story, in the title-after layout.
+SUMMARY_SHARE = 0.2
 TEASER_RUN_SHARE = 0.35
 BARE_SHARE = 0.2
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -55,11 +58,26 @@ def _title_after(lines: list[Line], rng: random.Random) -> list[Line]:
     if rng.random() < 0.5:
         title = next((line for line in head if line.label is Label.HEADLINE), head[0])
         block.insert(block.index(title) + 1, title)
-    bodies = [line for line in rest if line.label is Label.BODY and len(line.text) > 80]
-    for line in rng.sample(bodies, min(len(bodies), rng.randint(0, 2))):
-        first = _SENTENCE_END.split(line.text)[0]
-        block.append(replace(line, text="- " + first.rstrip(".")))
+    block += _bullets(rest, rng, fewest=0)
     return rest + block
+
+
+def _bullets(lines: list[Line], rng: random.Random, *, fewest: int) -> list[Line]:
+    """`fewest` to 2 summary bullets: the first sentences of some long body lines, "- " first."""
+    bodies = [line for line in lines if line.label is Label.BODY and len(line.text) > 80]
+    return [replace(line, text="- " + _SENTENCE_END.split(line.text)[0].rstrip("."))
+            for line in rng.sample(bodies, min(len(bodies), rng.randint(fewest, 2)))]
+
+
+def _summary(lines: list[Line], rng: random.Random) -> list[Line]:
+    """Summary bullets right under the opening title block (headline and byline lines)."""
+    start = next((k for k, line in enumerate(lines[:5]) if line.label in _HEADINGS), None)
+    if start is None:
+        return lines
+    end = start
+    while end < len(lines) and lines[end].label in _HEADINGS:
+        end += 1
+    return lines[:end] + _bullets(lines, rng, fewest=1) + lines[end:]
 
 
 def _teasers(pool: Sequence[AnnotatedDump], rng: random.Random) -> list[Line]:
@@ -100,6 +118,8 @@ def synthetic_dumps(
                     body = _title_after(body, rng)
                 elif roll < TITLE_AFTER_SHARE + HEADLESS_SHARE:
                     body = [line for line in body if line.label not in _HEADINGS]
+                elif roll < TITLE_AFTER_SHARE + HEADLESS_SHARE + SUMMARY_SHARE:
+                    body = _summary(body, rng)
                 if page < len(parts) - 1 and rng.random() < TEASER_RUN_SHARE:
                     body += _teasers(pool, rng)
             blank = rng.choice([0, 0, 1, 3]) if page else 0

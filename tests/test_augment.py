@@ -151,3 +151,26 @@ def test_headless_layout(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("cleaner.augment.HEADLESS_SHARE", 1.0)
     headless, parts = headless_parts(synthetic_dumps(SOURCE, count=40, seed=11))
     assert headless == parts > 0
+
+
+def test_summary_layout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Summary bullets under a story's opening title block: seed 000's second story."""
+    monkeypatch.setattr("cleaner.augment.TITLE_AFTER_SHARE", 0.0)
+    monkeypatch.setattr("cleaner.augment.HEADLESS_SHARE", 0.0)
+    monkeypatch.setattr("cleaner.augment.SUMMARY_SHARE", 1.0)
+    opened = 0
+    for dump in synthetic_dumps(SOURCE, count=30, seed=5):
+        if dump.kind != "concat":
+            continue
+        for page in set(dump.pages):
+            lines = [ln for ln, p in zip(dump.lines, dump.pages, strict=True) if p == page]
+            # made bullets: body lines "- " + a body line's first sentence, not a source line
+            bullets = [k for k, ln in enumerate(lines) if ln.label is Label.BODY
+                       and ln.text.startswith("- ") and ln.text not in SOURCE_LABELS]
+            if bullets:
+                # one run, right under the opening title block's last heading line
+                assert bullets == list(range(bullets[0], bullets[0] + len(bullets)))
+                assert lines[bullets[0] - 1].label in {Label.HEADLINE, Label.BYLINE}
+                assert bullets[0] <= 5 + len(bullets)
+                opened += 1
+    assert opened > 0
