@@ -26,9 +26,11 @@ from cleaner.features import STOPWORDS
 from cleaner.types import CONTENT_LABELS, AnnotatedDump, Label, Line
 
 BOUNDARY_THRESHOLD = 0.3
-# Body lines needed on both sides of a title block before it is taken to separate two stories.
-MIN_BODY_AROUND_HEADING = 3
-# ... and the labeller sure of at least one of its heading lines. The rule overrules the boundary
+# Body lines needed on both sides of a title block before it is taken to separate two stories
+# (seed 004's second story has two paragraphs under its headline).
+MIN_BODY_AROUND_HEADING = 2
+# ... and a headline in it the labeller is sure of (an author line alone, like the "► Author: ..."
+# line that closes a blog post, is no title block). The rule overrules the boundary
 # model, so it acts only on confident labels: an in-article subhead taken for a headline at
 # p 0.5 split its story in two. Chosen on joins of held-out pages (bench.joins, 250 dumps, and 300
 # synthetic joins in cleaner.augment's layouts): mean Pk of their concat and bare dumps 0.153
@@ -495,9 +497,10 @@ def heading_cuts(
 ) -> list[int]:
     """Cuts the boundary model missed around a title block that sits between two stories.
 
-    A headline block (headline and byline lines, with the summary bullets right after it) with
-    at least `min_body` body lines on each side (or, when it closes a story, the next title block
-    right after it), and no cut beside it, opens or closes a story: it goes with the side whose
+    A headline block (headline and byline lines, with the summary bullets right after it) holding
+    a headline at p >= `min_p`, with at least `min_body` body lines on each side (or, when it
+    closes a story, the next title block right after it), and no cut beside it, opens or closes a
+    story: it goes with the side whose
     words it shares more (a scraper may put a story's title block after its body), and the cut
     goes on its other side.
     """
@@ -522,8 +525,8 @@ def heading_cuts(
             if labels[k] in _HEADINGS:
                 break
             body_after += labels[k] is Label.BODY
-        sure = max(lines[content[k]].p or 0.0 for k in range(g + 1, end + 1)
-                   if labels[k] in _HEADINGS) >= min_p
+        sure = max((lines[content[k]].p or 0.0 for k in range(g + 1, end + 1)
+                    if labels[k] is Label.HEADLINE), default=-1.0) >= min_p
         closes = x[g, after_col] < x[g, before_col]
         # A closing block may be followed straight by the next story's own title block.
         next_heading = end + 1 < len(content) and labels[end + 1] in _HEADINGS

@@ -282,7 +282,9 @@ def test_heading_cuts_between_stories(
         pytest.param([TITLE_A, *STORY_A, *STORY_A], id="title-on-top"),
         pytest.param([TITLE_A, (Y, "By Jane Doe"), *BULLETS_A, *STORY_A], id="title-byline-top"),
         pytest.param([*STORY_A, TITLE_A, *BULLETS_A], id="title-block-at-the-end"),
-        pytest.param([*STORY_A[:2], TITLE_B, *STORY_B], id="too-little-body-before"),
+        pytest.param([*STORY_A[:1], TITLE_B, *STORY_B], id="too-little-body-before"),
+        pytest.param([*STORY_A, (Y, "► Author: Ann Lee | Date: 8 August 2019 | Permalink"),
+                      *STORY_A[:2]], id="closing-author-line-is-no-title"),
     ],
 )
 def test_heading_cuts_leave_single_story(items: list[tuple[Label, str]]) -> None:
@@ -301,6 +303,13 @@ def test_heading_cuts_only_for_a_confident_heading(p: float, cut: bool) -> None:
     content, x = gap_features(lines)
     assert heading_cuts(lines, content, x, []) == ([3] if cut else [])
     assert heading_cuts(lines, content, x, [], min_p=p) == [3]
+
+
+def test_heading_cuts_a_two_paragraph_story() -> None:
+    # Seed 004's second story: a headline, then two paragraphs.
+    lines = make([*STORY_A, TITLE_B, *STORY_B[:2]])
+    content, x = gap_features(lines)
+    assert heading_cuts(lines, content, x, []) == [3]
 
 
 def test_heading_cuts_keep_model_cuts() -> None:
