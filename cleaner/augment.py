@@ -4,11 +4,11 @@ The corpus comes from 2008/2012 pages: its concatenations always start a story w
 headline, and its related-story blocks are link lists. Today's scrapes (the user's seeds among
 them) also put a story's title block after its body (title, repeated title, summary bullets),
 start the next story right after the previous one's last paragraph, often with no headline of
-its own at all, and follow an article with a run of other stories' opening paragraphs, often cut
-off mid-sentence. These joins rebuild those
-layouts from real labelled lines, labels carried along, so both the labeller and the segmenter
-see them. No text is invented: every line is a corpus line (teasers and bullets are cut from
-real body lines).
+its own at all, open a story with summary bullets under its headline, and follow an article
+with a run of other stories' opening paragraphs, often cut off mid-sentence. These joins rebuild
+those layouts from real labelled lines, labels carried along, so both the labeller and the
+segmenter see them. No text is invented: every line is a corpus line (teasers and bullets are
+cut from real body lines).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import replace
 from cleaner.types import AnnotatedDump, Label, Line
 
 _HEADINGS = frozenset({Label.HEADLINE, Label.BYLINE})
-# The share of joins that use each layout.
+# The share of a join's stories (its parts) that get each layout; one of the first three at most.
 TITLE_AFTER_SHARE = 0.35
 # A story with no headline or byline at all, its furniture and comments kept: the corpus's concat
 # dumps always open a story with its headline, so the models never saw a story start without one

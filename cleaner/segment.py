@@ -30,12 +30,13 @@ BOUNDARY_THRESHOLD = 0.3
 # (seed 004's second story has two paragraphs under its headline).
 MIN_BODY_AROUND_HEADING = 2
 # ... and a headline in it the labeller is sure of (an author line alone, like the "► Author: ..."
-# line that closes a blog post, is no title block). The rule overrules the boundary
-# model, so it acts only on confident labels: an in-article subhead taken for a headline at
-# p 0.5 split its story in two. Chosen on joins of held-out pages (bench.joins, 250 dumps, and 300
-# synthetic joins in cleaner.augment's layouts): mean Pk of their concat and bare dumps 0.153
-# without a floor, 0.144 at 0.6, 0.140 at 0.8 and 0.9, 0.137-0.139 at 0.93-0.97, 0.139 at 0.99
-# (which loses a seed's title block); 0.9 keeps a margin below the seeds' title blocks (0.98).
+# line that closes a blog post, is no title block). The rule overrules the boundary model, so it
+# acts only on confident labels: an in-article subhead taken for a headline at p 0.5 split its
+# story in two. Chosen on joins of held-out pages (bench.joins, 250 dumps, and 300 synthetic
+# joins in cleaner.augment's layouts), with the model shipped before the current one: mean Pk of
+# their concat and bare dumps 0.153 without a floor, 0.144 at 0.6, 0.140 at 0.8 and 0.9,
+# 0.137-0.139 at 0.93-0.97, 0.139 at 0.99 (which lost a seed's title block); 0.9 keeps a margin
+# below the seeds' title blocks (0.96-0.99 with the last two shipped models).
 HEADING_MIN_P = 0.9
 _BULLETS = frozenset("-•*·–—►▶")
 # Within this many gaps of a stronger candidate a boundary is suppressed: articles are longer.
@@ -500,9 +501,8 @@ def heading_cuts(
     A headline block (headline and byline lines, with the summary bullets right after it) holding
     a headline at p >= `min_p`, with at least `min_body` body lines on each side (or, when it
     closes a story, the next title block right after it), and no cut beside it, opens or closes a
-    story: it goes with the side whose
-    words it shares more (a scraper may put a story's title block after its body), and the cut
-    goes on its other side.
+    story: it goes with the side whose words it shares more (a scraper may put a story's title
+    block after its body), and the cut goes on its other side.
     """
     labels = [lines[i].label for i in content]
     before_col, after_col = GAP_NAMES.index("head_sim_before"), GAP_NAMES.index("head_sim_after")

@@ -119,9 +119,10 @@ def with_synthetic(
     pages. `share` is joins per real dump (default SYNTHETIC_SHARE, read at call time).
     """
     share = SYNTHETIC_SHARE if share is None else share
-    out, out_w, out_fold = list(dumps), list(weights), fold.tolist()
-    for k in sorted(set(out_fold)):
-        members = [d for d, f in zip(dumps, out_fold, strict=False) if f == k]
+    of_dump = fold.tolist()
+    out, out_w, out_fold = list(dumps), list(weights), list(of_dump)
+    for k in sorted(set(of_dump)):
+        members = [d for d, f in zip(dumps, of_dump, strict=True) if f == k]
         joins = synthetic_dumps(members, count=int(len(members) * share), seed=seed + k)
         out += [replace(d, id=f"synthetic-{k}-{n}") for n, d in enumerate(joins)]
         out_w += [1.0] * len(joins)
