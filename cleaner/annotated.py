@@ -197,13 +197,18 @@ TEXT_HEADER = (
 )
 
 
-def annotated_format(path: str | Path) -> str:
-    """"jsonl" or "text": by the file's suffix, else by its first non-blank character."""
+def _suffix_format(path: str | Path) -> str | None:
+    """"jsonl" or "text" by the file's suffix; None for a suffix of neither."""
     suffix = Path(path).suffix.lower()
     if suffix in JSONL_SUFFIXES:
         return "jsonl"
-    if suffix in TEXT_SUFFIXES:
-        return "text"
+    return "text" if suffix in TEXT_SUFFIXES else None
+
+
+def annotated_format(path: str | Path) -> str:
+    """"jsonl" or "text": by the file's suffix, else by its first non-blank character."""
+    if fmt := _suffix_format(path):
+        return fmt
     try:
         with Path(path).open("rb") as handle:
             head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -402,11 +407,8 @@ def format_dumps(dumps: Iterable[AnnotatedDump], *, fmt: str) -> str:
 
 def output_format(path: str | Path) -> str:
     """The format an output file gets from its suffix: .jsonl/.json, else .txt/.ann."""
-    suffix = Path(path).suffix.lower()
-    if suffix in JSONL_SUFFIXES:
-        return "jsonl"
-    if suffix in TEXT_SUFFIXES:
-        return "text"
+    if fmt := _suffix_format(path):
+        return fmt
     raise DataError(f"{path}: cannot tell the format from the suffix "
                     "(.jsonl, or .txt/.ann for the text format); say which with --to")
 
