@@ -273,6 +273,11 @@ def _open(path: str, *, stdin: BinaryIO | None) -> BinaryIO:
     """The raw byte stream of an input, OS failures turned into InputError."""
     if path == STDIN:
         return stdin if stdin is not None else sys.stdin.buffer
+    return open_file(path)
+
+
+def open_file(path: str) -> BinaryIO:
+    """A file opened for reading bytes; why it cannot be as an InputError naming it."""
     try:
         return Path(path).open("rb")
     except FileNotFoundError:

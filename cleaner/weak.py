@@ -31,7 +31,6 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cleaner.errors import CleanerError, InputError
@@ -48,6 +47,7 @@ from cleaner.read import (
     decode_html,
     normalise_newlines,
 )
+from cleaner.sources import open_file
 from cleaner.types import LABELS, AnnotatedDump, Label, Line
 
 if TYPE_CHECKING:
@@ -544,14 +544,11 @@ def weak_label_html(
 
 def read_page(path: str) -> str:
     """An HTML file's text (BOM, declared or detected charset), InputError when unreadable."""
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not a file") from None
-    except OSError as err:
-        raise InputError(f"{path}: cannot read ({err.strerror or err})") from None
+    with open_file(path) as handle:
+        try:
+            data = handle.read()
+        except OSError as err:
+            raise InputError(f"{path}: cannot read ({err.strerror or err})") from None
     check_not_binary(data, source=path)
     return decode_html(data)
 

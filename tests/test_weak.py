@@ -160,6 +160,11 @@ def test_paths_report_bad_files_and_keep_the_rest(tmp_path: Path) -> None:
     assert "missing.html: no such file" in str(errors[0])
 
 
+def test_read_page_names_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r": is a directory, not a file$"):
+        read_page(str(tmp_path))
+
+
 def test_output_loads_with_read_dumps_and_is_deterministic(tmp_path: Path) -> None:
     paths = [str(WEAK / name) for name in ARTICLES]
     first, _ = weak_label_paths(paths)
