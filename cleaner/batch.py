@@ -162,11 +162,21 @@ def quiet_gc() -> None:
 
 
 def _clean_batch_in_worker(
-    units: Sequence[Document | Unread], *, model: ModelRef, detect_language: bool
+    units: Sequence[Document | Unread], *, model: ModelRef, detect_language: bool,
+    own_process: bool,
 ) -> list[UnitResult]:
-    """clean_batch in a worker process, which cleaner owns: its collector is quietened first."""
-    quiet_gc()
+    """clean_batch in a worker; in a process cleaner started, its collector quietened first."""
+    if own_process:
+        quiet_gc()
     return clean_batch(units, model=model, detect_language=detect_language)
+
+
+def _workers_are_ours() -> bool:
+    """Whether joblib's workers are processes it starts for us (loky), not a Dask cluster's,
+    whose workers (threads of the caller's own process, with processes=False) are not ours."""
+    from joblib.parallel import get_active_backend
+
+    return type(get_active_backend()[0]).__name__ == "LokyBackend"
 
 
 def _map_batches(
@@ -192,9 +202,11 @@ def _map_batches(
         pre_dispatch=f"{TASKS_AHEAD}*n_jobs",
     )
     task = delayed(_clean_batch_in_worker)
+    own = _workers_are_ours()
     try:
         yield from parallel(
-            task(docs, model=model, detect_language=settings.detect_language) for docs in tasks
+            task(docs, model=model, detect_language=settings.detect_language, own_process=own)
+            for docs in tasks
         )
     except Exception as err:
         # loky's TerminatedWorkerError (a worker killed, most often for memory), by name: its
