@@ -471,14 +471,19 @@ class Tally:
         self.files += done.documents > 0 or done.errors == 0
 
 
+def _plural(count: int, noun: str) -> str:
+    """A count and its noun, plural unless the count is one ("1 file", "2 files")."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def summary_line(tally: Tally) -> str:
-    """The one-line summary of a run."""
+    """The one-line summary of a run (for people: scripts read --summary's JSON instead)."""
     dropped = ", ".join(f"{label} {tally.dropped.get(label, 0)}" for label in DROPPED_LABELS)
     total = sum(tally.dropped.values())
     return (
-        f"cleaner: {tally.files} files, {tally.documents} documents, {tally.lines} lines, "
-        f"{tally.records} records, {total} dropped lines ({dropped}), "
-        f"{len(tally.errors)} errors"
+        f"cleaner: {_plural(tally.files, 'file')}, {_plural(tally.documents, 'document')}, "
+        f"{_plural(tally.lines, 'line')}, {_plural(tally.records, 'record')}, "
+        f"{_plural(total, 'dropped line')} ({dropped}), {_plural(len(tally.errors), 'error')}"
     )
 
 

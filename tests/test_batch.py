@@ -29,6 +29,7 @@ from cleaner.batch import (
     quiet_gc,
     read_inputs,
     single_document,
+    summary_line,
     tally_from_dict,
     tally_to_dict,
 )
@@ -139,6 +140,19 @@ def test_tally_round_trips() -> None:
     tally = Tally(3, 4, 50, 6, {Label.TEASER: 2, Label.COMMENT: 1}, [ErrorEntry("x", "bad")])
     assert tally_from_dict(json.loads(json.dumps(tally_to_dict(tally)))) == tally
 
+
+
+def test_summary_line_says_one_and_many() -> None:
+    one = Tally(1, 1, 1, 1, {Label.TEASER: 1}, [ErrorEntry("x", "bad")])
+    assert summary_line(one) == (
+        "cleaner: 1 file, 1 document, 1 line, 1 record, 1 dropped line "
+        "(teaser 1, comment 0, boilerplate 0), 1 error"
+    )
+    many = Tally(2, 3, 40, 0, {Label.TEASER: 2, Label.COMMENT: 1}, [])
+    assert summary_line(many) == (
+        "cleaner: 2 files, 3 documents, 40 lines, 0 records, 3 dropped lines "
+        "(teaser 2, comment 1, boilerplate 0), 0 errors"
+    )
 
 @requires_model
 def test_clean_iter_streams_in_order() -> None:
@@ -402,7 +416,7 @@ def test_jsonl_fields_reach_the_reader(monkeypatch: pytest.MonkeyPatch) -> None:
     # A bad record is reported; its file still counts, the run goes on, and exits 1.
     assert result.exit_code == 1
     assert f"error: {DUMPS[1]}: line 2: no field 'body'" in result.stderr
-    assert result.stderr.splitlines()[-1].startswith("cleaner: 1 files, 1 documents, ")
+    assert result.stderr.splitlines()[-1].startswith("cleaner: 1 file, 1 document, ")
 
 
 # --- summary and progress -----------------------------------------------------------------------
@@ -426,7 +440,7 @@ def test_summary_file_with_errors(tmp_path: Path) -> None:
     # The summary line says the same.
     last = result.stderr.splitlines()[-1]
     assert last.startswith("cleaner: 2 files, 2 documents, ")
-    assert last.endswith(", 1 errors")
+    assert last.endswith(", 1 error")
 
 
 @requires_model

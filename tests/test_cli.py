@@ -254,7 +254,7 @@ def test_bad_file_is_reported_and_others_processed(tmp_path: Path, kind: str) ->
     errors = [line for line in stderr_lines(result) if line.startswith("error:")]
     assert len(errors) == 1
     assert errors[0].startswith(f"error: {bad}: ")
-    assert stderr_lines(result)[-1].endswith(", 1 errors")
+    assert stderr_lines(result)[-1].endswith(", 1 error")
 
 
 @requires_model
