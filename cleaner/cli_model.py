@@ -108,6 +108,9 @@ def stderr_is_tty() -> bool:
               help="Weight of each line of the DATA files after the first.")
 @click.option("--licence", metavar="TEXT",
               help="The licence of your training data, recorded in the model card.")
+@click.option("--drop-contradicted", is_flag=True,
+              help="Give no weight to lines whose label cross-validation confidently "
+                   "contradicts, and fit again (for noisy labels; twice the time).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary line.")
 def train(
     data: tuple[str, ...],
@@ -117,6 +120,7 @@ def train(
     folds: int,
     extra_weight: float,
     licence: str | None,
+    drop_contradicted: bool,
     quiet: bool,
 ) -> None:
     """Train a model on annotated dumps and write it with its model card.
@@ -134,12 +138,13 @@ def train(
     from cleaner.train import progress_steps, summary
     from cleaner.train import train as train_model
 
-    progress = Progress(progress_steps(folds), enabled=not quiet and stderr_is_tty())
+    progress = Progress(progress_steps(folds, drop_contradicted=drop_contradicted),
+                        enabled=not quiet and stderr_is_tty())
     try:
         card = train_model(
             Path(data[0]), [Path(p) for p in data[1:]], Path(output), seed=seed,
             holdout=holdout, folds=folds, extra_weight=extra_weight, licence=licence,
-            log=progress,
+            drop_contradicted=drop_contradicted, log=progress,
         )
     except CleanerError as err:
         progress.close()

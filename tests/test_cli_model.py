@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -123,14 +124,18 @@ def test_train_card_records_both_files(cli_model: Path) -> None:
     assert card["holdout"].startswith("20% of the page groups of ")
 
 
-def test_train_quiet(tmp_path: Path) -> None:
+def test_train_quiet_dropping_contradicted_labels(tmp_path: Path) -> None:
     model = tmp_path / "m.joblib"
     (tmp_path / "d.txt").write_text(HANDWRITTEN.read_text(encoding="utf-8"), encoding="utf-8")
     with single_thread():
-        result = invoke("train", tmp_path / "d.txt", "-o", model, "--folds", "2", "-q")
+        result = invoke("train", tmp_path / "d.txt", "-o", model, "--folds", "2", "-q",
+                        "--drop-contradicted")
     assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
     assert model.exists()
-    assert card_path(model).exists()
+    noise = json.loads(card_path(model).read_text(encoding="utf-8"))["contradicted_lines"]
+    assert "cleaner.train.contradicted" in noise["rule"]
+    assert noise["lines"] == sum(noise["by_labels"].values())
+    assert all(re.fullmatch(r"\w+ -> \w+", pair) for pair in noise["by_labels"])
 
 
 @pytest.mark.parametrize(

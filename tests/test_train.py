@@ -8,6 +8,7 @@ import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -35,6 +36,7 @@ from cleaner.train import (
     check_data,
     check_output,
     class_weights,
+    contradicted,
     data_licences,
     describe_card,
     file_sha256,
@@ -256,8 +258,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
 
 CARD_KEYS = {"name", "cleaner_version", "created", "seed", "labels", "features", "versions",
              "training_data", "training_data_sha256", "licences", "holdout", "dumps", "lines",
-             "held_out_dumps", "synthetic_dumps", "folds", "scores", "train_seconds", "sha256",
-             "size_bytes"}
+             "held_out_dumps", "synthetic_dumps", "folds", "contradicted_lines", "scores",
+             "train_seconds", "sha256", "size_bytes"}
 
 
 def test_card_has_every_field(trained: Trained) -> None:
@@ -280,6 +282,8 @@ def test_card_has_every_field(trained: Trained) -> None:
     assert on_disk["training_data_sha256"] == hashlib.sha256(data["sha256"].encode()).hexdigest()
     assert on_disk["lines"] == data["lines"]
     assert "not recorded" in on_disk["licences"]  # invented ids: no corpus licence applies
+    assert on_disk["contradicted_lines"] == {"rule": "none: every label used as given",
+                                             "lines": 0, "by_labels": {}}
     for stage in ("stage1", "labeller"):
         report = on_disk["scores"][stage]
         assert set(report) == {"per_label", "macro_f1", "body_f1", "confusion"}
@@ -330,6 +334,50 @@ def test_fit_labeller_leaves_warning_filters_alone() -> None:
         fit_labeller(dumps, [1.0] * len(dumps), seed=1, folds=SMALL_FOLDS)
     assert warnings.filters == before
     assert not silenced()
+
+
+def test_contradicted_needs_a_confident_other_label() -> None:
+    proba = np.array([
+        [0.01, 0.95, 0.01, 0.01, 0.01, 0.01],  # gold body, sure it is a headline: contradicted
+        [0.04, 0.89, 0.01, 0.02, 0.02, 0.02],  # not sure enough of the other label
+        [0.06, 0.90, 0.01, 0.01, 0.01, 0.01],  # the gold label is not unlikely enough
+        [0.00, 1.00, 0.00, 0.00, 0.00, 0.00],  # gold headline, agreed
+    ], dtype=np.float32)
+    y = np.array([0, 0, 0, 1])
+    assert contradicted(y, proba).tolist() == [True, False, False, False]
+    assert contradicted(y, proba, gold_p=0.1, other_p=0.85).tolist() == [True, True, True, False]
+
+
+def _with_planted_errors(dumps: list[AnnotatedDump], every: int) -> tuple[
+        list[AnnotatedDump], list[int]]:
+    """The dumps with the longest body line of every `every`th one relabelled as a comment,
+    and the rows (among labelled lines) of those lines."""
+    out, rows, row = [], [], 0
+    for k, dump in enumerate(dumps):
+        body = [i for i, line in enumerate(dump.lines) if line.label is Label.BODY]
+        if k % every == 0 and body:
+            i = max(body, key=lambda i: len(dump.lines[i].text))
+            lines = list(dump.lines)
+            lines[i] = replace(lines[i], label=Label.COMMENT)
+            dump = replace(dump, lines=tuple(lines))
+            rows.append(row + sum(1 for line in dump.lines[:i] if line.label))
+        out.append(dump)
+        row += sum(1 for line in dump.lines if line.label)
+    return out, rows
+
+
+def test_planted_label_errors_are_caught_when_asked() -> None:
+    dumps, planted = _with_planted_errors(list(read_dumps(TRAIN)), every=4)
+    with single_thread():
+        _, cv = fit_labeller(dumps, [1.0] * len(dumps), seed=1, folds=SMALL_FOLDS,
+                             drop_contradicted=True)
+        _, trusted = fit_labeller(dumps, [1.0] * len(dumps), seed=1, folds=SMALL_FOLDS)
+    # A long paragraph called a comment: cross-validation is sure it is body.
+    assert cv["noisy"][planted].sum() >= len(planted) - 1
+    assert cv["noisy"].sum() < len(cv["noisy"]) // 10
+    assert not trusted["noisy"].any()
+    # The second fit's predictions are scored against the gold labels, planted errors and all.
+    assert len(cv["pred"]) == len(cv["y"]) == len(trusted["y"])
 
 
 def test_stage1_fits_with_one_blas_thread(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -451,3 +499,12 @@ def test_describe_card_of_an_older_or_partial_card() -> None:
                          "scores": {"labeller": {"per_label": {"body": {"f1": "high"}}}}})
     assert "  labels: all\n" in odd
     assert "  body              None    None    high     None\n" in odd
+    assert "contradicted labels" not in text  # cards before the second fit have no such field
+
+
+def test_describe_card_says_how_many_labels_were_contradicted() -> None:
+    text = describe_card({"contradicted_lines": {
+        "rule": "weight 0 where ...", "lines": 3012,
+        "by_labels": {"body -> comment": 3000, "teaser -> boilerplate": 12}}})
+    assert ("  contradicted labels: 3,012 lines (body -> comment 3,000, teaser -> boilerplate "
+            "12); weight 0 where ...\n") in text
