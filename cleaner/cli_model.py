@@ -111,6 +111,10 @@ def stderr_is_tty() -> bool:
 @click.option("--drop-contradicted", is_flag=True,
               help="Give no weight to lines whose label cross-validation confidently "
                    "contradicts, and fit again (for noisy labels; twice the time).")
+@click.option("--contradicted", "contradicted_report", type=click.Path(dir_okay=False),
+              metavar="FILE",
+              help="List the lines whose label cross-validation confidently contradicts "
+                   "(likely annotation mistakes) in FILE as JSON Lines.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary line.")
 def train(
     data: tuple[str, ...],
@@ -121,6 +125,7 @@ def train(
     extra_weight: float,
     licence: str | None,
     drop_contradicted: bool,
+    contradicted_report: str | None,
     quiet: bool,
 ) -> None:
     """Train a model on annotated dumps and write it with its model card.
@@ -138,13 +143,16 @@ def train(
     from cleaner.train import progress_steps, summary
     from cleaner.train import train as train_model
 
-    progress = Progress(progress_steps(folds, drop_contradicted=drop_contradicted),
+    progress = Progress(progress_steps(folds, find_contradicted=contradicted_report is not None,
+                                       drop_contradicted=drop_contradicted),
                         enabled=not quiet and stderr_is_tty())
     try:
         card = train_model(
             Path(data[0]), [Path(p) for p in data[1:]], Path(output), seed=seed,
             holdout=holdout, folds=folds, extra_weight=extra_weight, licence=licence,
-            drop_contradicted=drop_contradicted, log=progress,
+            drop_contradicted=drop_contradicted,
+            contradicted_report=Path(contradicted_report) if contradicted_report else None,
+            log=progress,
         )
     except CleanerError as err:
         progress.close()

@@ -46,6 +46,7 @@ from cleaner.label import (
     stage1_matrix,
 )
 from cleaner.types import LABELS, AnnotatedDump
+from cleaner.write import AtomicFile, write_rows
 
 DEFAULT_SEED = 20261122
 FOLDS = 3
@@ -167,15 +168,16 @@ def fit_labeller(
     folds: int = FOLDS,
     log: Any = None,
     scored: int | None = None,
+    find_contradicted: bool = False,
     drop_contradicted: bool = False,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Fit both stages (stage 2 on out-of-fold stage-1 probabilities); return estimators, CV.
 
     `fold` gives each dump's cross-validation fold, 0 to folds - 1 (default: assign_folds).
-    With `drop_contradicted`, lines whose gold label cross-validation contradicts (`contradicted`)
-    are given no weight and everything is fit again: cross-validated twice, so twice the time.
-    The CV results hold `noisy`, the mask of those lines (all False without it), and
-    `first_pred`, the first pass's predictions.
+    With `find_contradicted`, the CV results' `noisy` marks the lines whose gold label
+    cross-validation contradicts (`contradicted`; all False without it), and `first_proba`
+    holds the probabilities that did. With `drop_contradicted` (which finds them too), those
+    lines are given no weight and everything is fit again: cross-validated twice, twice the time.
     """
     from sklearn.preprocessing import StandardScaler
 
@@ -195,16 +197,16 @@ def fit_labeller(
     splits = [(np.flatnonzero(row_fold != k), np.flatnonzero(row_fold == k))
               for k in range(folds)]
     design = _Design(x1, dense, y, [len(d.lines) for d in dumps], splits, seed)
-    noisy = np.zeros(len(y), dtype=np.bool_)
-    first_pred = np.zeros(len(y), dtype=np.int64)
-    if drop_contradicted:
-        first = design.cross_validate(sample_w, say)
-        noisy = contradicted(y, first.proba)
-        first_pred = first.proba.argmax(axis=1)
-        say(f"{int(noisy.sum())} of {len(y)} lines contradicted by cross-validation: "
-            "fitting again without them")
-        sample_w = np.where(noisy, 0.0, sample_w)
     cv = design.cross_validate(sample_w, say)
+    noisy = np.zeros(len(y), dtype=np.bool_)
+    first_proba = cv.proba
+    if find_contradicted or drop_contradicted:
+        noisy = contradicted(y, first_proba)
+        say(f"{int(noisy.sum())} of {len(y)} lines contradicted by cross-validation"
+            + (": fitting again without them" if drop_contradicted else ""))
+    if drop_contradicted:
+        sample_w = np.where(noisy, 0.0, sample_w)
+        cv = design.cross_validate(sample_w, say)
     say("final fit")
     estimators = {"scaler": scaler, "lines": design.fit_stage1(sample_w),
                   "context": design.stage2().fit(cv.x2, y, sample_weight=sample_w)}
@@ -212,7 +214,7 @@ def fit_labeller(
     real = row_dump < (len(dumps) if scored is None else scored)
     pred = cv.proba.argmax(axis=1)
     return estimators, {"y": y[real], "pred": pred[real], "stage1_pred": cv.oof.argmax(1)[real],
-                        "all_pred": pred, "noisy": noisy[real], "first_pred": first_pred[real]}
+                        "all_pred": pred, "noisy": noisy[real], "first_proba": first_proba[real]}
 
 
 @dataclass(frozen=True)
@@ -383,11 +385,14 @@ def data_licences(dumps: Sequence[AnnotatedDump], *, licence: str | None = None)
     return "; ".join(parts) or UNKNOWN_LICENCE
 
 
-def progress_steps(folds: int = FOLDS, *, drop_contradicted: bool = False) -> int:
+def progress_steps(
+    folds: int = FOLDS, *, find_contradicted: bool = False, drop_contradicted: bool = False
+) -> int:
     """How many progress messages a training run logs (for a progress bar's length)."""
     # reading, data summary, stage-1 design, each stage-1 and stage-2 fold, final fit,
-    # boundary, saving; with drop_contradicted, a first pass of folds and its count of lines.
-    return 2 * folds + 6 + (2 * folds + 1 if drop_contradicted else 0)
+    # boundary, saving; finding contradicted lines adds their count, dropping them a second pass.
+    return (2 * folds + 6 + (1 if find_contradicted or drop_contradicted else 0)
+            + (2 * folds if drop_contradicted else 0))
 
 
 def check_data(dumps: Sequence[AnnotatedDump], *, folds: int) -> None:
@@ -406,6 +411,15 @@ def check_data(dumps: Sequence[AnnotatedDump], *, folds: int) -> None:
                         f"(dumps that share no page), the data has {groups}")
 
 
+def check_report(report: Path, taken: Sequence[Path]) -> None:
+    """Refuse a report path that is a directory, one of `taken` (inputs, model) or unwritable."""
+    if report.is_dir():
+        raise ModelError(f"{report}: is a directory")
+    if report.resolve() in {p.resolve() for p in taken}:
+        raise ModelError(f"{report}: is a training file or the model; choose another path")
+    _check_folder(report, "cannot write the report there")
+
+
 def check_output(output: Path, data: Sequence[Path]) -> None:
     """Refuse a model path that cannot be written, or whose card would overwrite something."""
     card = card_path(output)
@@ -417,9 +431,14 @@ def check_output(output: Path, data: Sequence[Path]) -> None:
     for target in (output, card):
         if target.resolve() in inputs:
             raise ModelError(f"{target}: is a training file; choose another model path")
+    _check_folder(output, "cannot write the model there")
+
+
+def _check_folder(path: Path, message: str) -> None:
+    """Refuse a path whose folder cannot take a file (ModelError: `path: message (why)`)."""
     # The nearest folder that exists must take a file; the missing ones are made when saving,
     # so a run that fails leaves no empty folders behind either.
-    folder = output.parent.absolute()
+    folder = path.parent.absolute()
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
     try:
@@ -428,7 +447,7 @@ def check_output(output: Path, data: Sequence[Path]) -> None:
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as err:
-        raise ModelError(f"{output}: cannot write the model there ({err.strerror})") from None
+        raise ModelError(f"{path}: {message} ({err.strerror})") from None
 
 
 def _save(estimators: dict[str, Any], card: dict[str, Any], output: Path) -> None:
@@ -454,6 +473,7 @@ def train(
     extra_weight: float = FIXTURE_WEIGHT,
     licence: str | None = None,
     drop_contradicted: bool = False,
+    contradicted_report: Path | None = None,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Train, score by grouped cross-validation, save the model and its card; return the card.
@@ -461,7 +481,8 @@ def train(
     `corpus` is the base data (with `holdout`, HOLDOUT_PERCENT of its page groups are held
     out); each line of the `fixtures` files weighs `extra_weight`. Either format is read.
     With `drop_contradicted`, lines that cross-validation confidently contradicts weigh nothing
-    (fit_labeller).
+    (fit_labeller); `contradicted_report` is a JSON Lines file to list them in, whether they
+    are dropped or not (it appears, atomically, only once the model is saved).
     """
     import joblib
     import scipy
@@ -473,6 +494,8 @@ def train(
     started = time.time()
     paths = [*([corpus] if corpus is not None else []), *fixtures]
     check_output(output, paths)
+    if contradicted_report is not None:
+        check_report(contradicted_report, [*paths, output, card_path(output)])
     say(f"reading {len(paths)} training files")
     files = training_files(corpus, fixtures, holdout=holdout, extra_weight=extra_weight)
     dumps = [d for f in files for d in f.train]
@@ -485,6 +508,7 @@ def train(
         f"{n_synthetic} synthetic joins, {len(held)} held out")
     estimators, cv = fit_labeller(everything, all_weights, fold=all_folds, seed=seed, folds=folds,
                                   log=say, scored=len(dumps),
+                                  find_contradicted=contradicted_report is not None,
                                   drop_contradicted=drop_contradicted)
     # The segmenter learns on the labels it will see: the labeller's out-of-fold predictions.
     say("boundary model")
@@ -493,6 +517,15 @@ def train(
     # Where the cut goes among the furniture between two stories, learned on the same labels.
     estimators["position"] = segment.fit_positions(pool, seed=seed)
     data = [file_entry(f) for f in files]
+    first_pred = cv["first_proba"].argmax(axis=1)
+    if drop_contradicted:
+        rule = (f"weight 0 where the cross-validated labeller gives the gold label p < "
+                f"{NOISE_GOLD_P} and another p >= {NOISE_OTHER_P} (cleaner.train.contradicted)")
+    elif contradicted_report is not None:
+        rule = (f"found as cleaner.train.contradicted says (p < {NOISE_GOLD_P} for the gold "
+                f"label, >= {NOISE_OTHER_P} for another), listed, not dropped")
+    else:
+        rule = "none: every label used as given"
     card = {
         "name": "cleaner line labeller",
         "cleaner_version": __version__,
@@ -518,12 +551,9 @@ def train(
         "synthetic_dumps": n_synthetic,
         "folds": folds,
         "contradicted_lines": {
-            "rule": (f"weight 0 where the cross-validated labeller gives the gold label p < "
-                     f"{NOISE_GOLD_P} and another p >= {NOISE_OTHER_P} (cleaner.train."
-                     "contradicted); counted on real dumps, by gold -> predicted label")
-                    if drop_contradicted else "none: every label used as given",
+            "rule": rule,
             "lines": int(cv["noisy"].sum()),
-            "by_labels": _contradictions(cv["y"], cv["first_pred"], cv["noisy"]),
+            "by_labels": _contradictions(cv["y"], first_pred, cv["noisy"]),
         },
         "scores": {
             "cv": (f"{folds}-fold cross-validation by page group (each fold's synthetic joins "
@@ -535,8 +565,56 @@ def train(
         "train_seconds": round(time.time() - started, 1),
     }
     say(f"saving {output}")
-    _save(estimators, card, output)
+    if contradicted_report is None:
+        _save(estimators, card, output)
+        return card
+    # The report and the model appear together or not at all: the report waits, under a
+    # temporary name, until the model is saved.
+    sources = [f.path for f in files for _ in f.train]
+    report = _staged_report(contradicted_report,
+                            contradicted_rows(dumps, sources, cv["first_proba"], cv["noisy"]))
+    try:
+        _save(estimators, card, output)
+    except BaseException:
+        report.discard()
+        raise
+    report.commit()
     return card
+
+
+def _staged_report(path: Path, rows: Sequence[dict[str, Any]]) -> AtomicFile:
+    """The rows written as JSON Lines to a temporary file beside `path`, not yet committed."""
+    staged = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staged = AtomicFile(path)
+        write_rows(staged.handle, rows)
+        staged.handle.flush()
+    except OSError as err:
+        if staged is not None:
+            staged.discard()
+        raise ModelError(f"{path}: cannot write the report ({err.strerror})") from None
+    return staged
+
+
+def contradicted_rows(
+    dumps: Sequence[AnnotatedDump], sources: Sequence[Path], proba: NDArray[np.float32],
+    noisy: NDArray[np.bool_],
+) -> list[dict[str, Any]]:
+    """One row per contradicted line (rows of `proba`/`noisy` follow the dumps' lines): where
+    it is, its text, its gold label and the label cross-validation gave it, with both p."""
+    located = [(source, dump, line) for dump, source in zip(dumps, sources, strict=True)
+               for line in dump.lines]
+    rows = []
+    for i in np.flatnonzero(noisy).tolist():
+        source, dump, line = located[i]
+        gold = LABELS.index(line.label) if line.label else 0
+        best = int(proba[i].argmax())
+        rows.append({"file": str(source), "dump": dump.id, "line": line.number,
+                     "text": line.text, "label": LABELS[gold].value,
+                     "predicted": LABELS[best].value, "p_label": round(float(proba[i, gold]), 4),
+                     "p": round(float(proba[i, best]), 4)})
+    return rows
 
 
 def _contradictions(

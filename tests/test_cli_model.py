@@ -129,13 +129,17 @@ def test_train_quiet_dropping_contradicted_labels(tmp_path: Path) -> None:
     (tmp_path / "d.txt").write_text(HANDWRITTEN.read_text(encoding="utf-8"), encoding="utf-8")
     with single_thread():
         result = invoke("train", tmp_path / "d.txt", "-o", model, "--folds", "2", "-q",
-                        "--drop-contradicted")
+                        "--drop-contradicted", "--contradicted", tmp_path / "c.jsonl")
     assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
     assert model.exists()
     noise = json.loads(card_path(model).read_text(encoding="utf-8"))["contradicted_lines"]
-    assert "cleaner.train.contradicted" in noise["rule"]
+    assert noise["rule"].startswith("weight 0 where")
     assert noise["lines"] == sum(noise["by_labels"].values())
     assert all(re.fullmatch(r"\w+ -> \w+", pair) for pair in noise["by_labels"])
+    rows = [json.loads(line) for line in (tmp_path / "c.jsonl").read_text("utf-8").splitlines()]
+    assert len(rows) == noise["lines"]
+    assert all(set(row) == {"file", "dump", "line", "text", "label", "predicted", "p_label", "p"}
+               for row in rows)
 
 
 @pytest.mark.parametrize(

@@ -366,18 +366,80 @@ def _with_planted_errors(dumps: list[AnnotatedDump], every: int) -> tuple[
     return out, rows
 
 
-def test_planted_label_errors_are_caught_when_asked() -> None:
+def test_planted_label_errors_are_found_and_dropped_when_asked() -> None:
     dumps, planted = _with_planted_errors(list(read_dumps(TRAIN)), every=4)
     with single_thread():
-        _, cv = fit_labeller(dumps, [1.0] * len(dumps), seed=1, folds=SMALL_FOLDS,
-                             drop_contradicted=True)
+        _, found = fit_labeller(dumps, [1.0] * len(dumps), seed=1, folds=SMALL_FOLDS,
+                                find_contradicted=True)
+        _, dropped = fit_labeller(dumps, [1.0] * len(dumps), seed=1, folds=SMALL_FOLDS,
+                                  drop_contradicted=True)
         _, trusted = fit_labeller(dumps, [1.0] * len(dumps), seed=1, folds=SMALL_FOLDS)
     # A long paragraph called a comment: cross-validation is sure it is body.
-    assert cv["noisy"][planted].sum() >= len(planted) - 1
-    assert cv["noisy"].sum() < len(cv["noisy"]) // 10
+    assert found["noisy"][planted].sum() >= len(planted) - 1
+    assert found["noisy"].sum() < len(found["noisy"]) // 10
     assert not trusted["noisy"].any()
-    # The second fit's predictions are scored against the gold labels, planted errors and all.
-    assert len(cv["pred"]) == len(cv["y"]) == len(trusted["y"])
+    # Dropping finds the same lines first; finding alone changes nothing in the fit.
+    np.testing.assert_array_equal(found["noisy"], dropped["noisy"])
+    np.testing.assert_array_equal(found["pred"], trusted["pred"])
+    # The second fit is still scored against the gold labels, planted errors and all.
+    assert len(dropped["pred"]) == len(dropped["y"]) == len(trusted["y"])
+
+
+def test_contradicted_report_lists_the_planted_errors(tmp_path: Path) -> None:
+    dumps, planted = _with_planted_errors(list(read_dumps(TRAIN)), every=4)
+    data = tmp_path / "planted.jsonl"
+    data.write_text(format_dumps(dumps, fmt="jsonl"), encoding="utf-8")
+    report, model = tmp_path / "out" / "contradicted.jsonl", tmp_path / "m.joblib"
+    with single_thread():
+        card = train(data, [], model, seed=1, folds=SMALL_FOLDS, holdout=False,
+                     contradicted_report=report)
+    rows = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == card["contradicted_lines"]["lines"] > 0
+    assert "not dropped" in card["contradicted_lines"]["rule"]
+    by_place = {(row["dump"], row["line"]): row for row in rows}
+    planted_rows = [by_place.get(place) for place in _planted_places(dumps, planted)]
+    assert sum(row is not None for row in planted_rows) >= len(planted) - 1
+    for row in filter(None, planted_rows):
+        assert (row["file"], row["label"], row["predicted"]) == (str(data), "comment", "body")
+        assert row["p_label"] < 0.05 <= 0.9 <= row["p"]
+    # Each row names its line: the text is that dump's line with that number.
+    lines = {(d.id, line.number): line for d in dumps for line in d.lines}
+    assert all(lines[row["dump"], row["line"]].text == row["text"] for row in rows)
+    assert all(lines[row["dump"], row["line"]].label == row["label"] for row in rows)
+
+
+def _planted_places(dumps: list[AnnotatedDump], rows: list[int]) -> list[tuple[str, int]]:
+    """(dump id, line number) of the labelled-line rows `rows`."""
+    located = [(d.id, line.number) for d in dumps for line in d.lines if line.label]
+    return [located[row] for row in rows]
+
+
+def test_no_report_without_the_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import cleaner.train as train_module
+
+    def failing_save(*_args: Any) -> None:
+        raise ModelError("disk full")
+
+    monkeypatch.setattr(train_module, "_save", failing_save)
+    data, report = tmp_path / "d.jsonl", tmp_path / "contradicted.jsonl"
+    data.write_text(TRAIN.read_text(encoding="utf-8"), encoding="utf-8")
+    with single_thread(), pytest.raises(ModelError, match="disk full"):
+        train(data, [], tmp_path / "m.joblib", seed=1, folds=SMALL_FOLDS, holdout=False,
+              contradicted_report=report)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.jsonl"]
+
+
+@pytest.mark.parametrize("name", ["data", "model", "card", "folder"])
+def test_contradicted_report_path_is_checked_before_training(tmp_path: Path, name: str) -> None:
+    data, model = tmp_path / "d.jsonl", tmp_path / "m.joblib"
+    data.write_text(TRAIN.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "folder").mkdir()
+    report = {"data": data, "model": model, "card": card_path(model),
+              "folder": tmp_path / "folder"}[name]
+    with pytest.raises(ModelError, match=re.escape(str(report))):
+        train(data, [], model, seed=1, folds=SMALL_FOLDS, holdout=False,
+              contradicted_report=report)
+    assert not model.exists()
 
 
 def test_stage1_fits_with_one_blas_thread(monkeypatch: pytest.MonkeyPatch) -> None:
