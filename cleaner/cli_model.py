@@ -91,6 +91,13 @@ def stderr_is_tty() -> bool:
     return sys.stderr.isatty()
 
 
+def _a_file(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """Refuse "-" where only a file makes sense (the report waits for the model to be saved)."""
+    if value == "-":
+        raise click.BadParameter("must be a file, not -")
+    return value
+
+
 @cleaner.command()
 @click.argument("data", nargs=-1, required=True, type=click.Path(dir_okay=False),
                 metavar="DATA...")
@@ -112,7 +119,7 @@ def stderr_is_tty() -> bool:
               help="Give no weight to lines whose label cross-validation confidently "
                    "contradicts, and fit again (for noisy labels; twice the time).")
 @click.option("--contradicted", "contradicted_report", type=click.Path(dir_okay=False),
-              metavar="FILE",
+              metavar="FILE", callback=_a_file,
               help="List the lines whose label cross-validation confidently contradicts "
                    "(likely annotation mistakes) in FILE as JSON Lines.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary line.")
@@ -139,6 +146,10 @@ def train(
     library versions, the labels, and cross-validated per-label precision/recall/F1 and the
     confusion matrix (folds grouped by page, never by line). A progress bar goes to stderr
     on a terminal. On an error nothing is written and an older MODEL stays as it was.
+
+    Annotations have mistakes: --contradicted FILE lists the lines whose label the
+    cross-validated model confidently contradicts, to review (it changes nothing in the
+    model); --drop-contradicted also fits again without them.
     """
     from cleaner.train import progress_steps, summary
     from cleaner.train import train as train_model

@@ -142,6 +142,13 @@ def test_train_quiet_dropping_contradicted_labels(tmp_path: Path) -> None:
                for row in rows)
 
 
+def test_contradicted_report_must_be_a_file(tmp_path: Path) -> None:
+    result = invoke("train", HANDWRITTEN, "-o", tmp_path / "m.joblib", "--contradicted", "-")
+    assert result.exit_code == 2
+    assert "'--contradicted': must be a file, not -" in result.stderr
+    assert not (tmp_path / "m.joblib").exists()
+
+
 @pytest.mark.parametrize(
     ("files", "output", "message"),
     [
