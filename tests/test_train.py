@@ -348,6 +348,25 @@ def test_contradicted_needs_a_confident_other_label() -> None:
     assert contradicted(y, proba, gold_p=0.1, other_p=0.85).tolist() == [True, True, True, False]
 
 
+@given(st.lists(st.tuples(st.integers(0, len(LABELS) - 1),
+                          st.lists(st.floats(0.0, 1.0), min_size=len(LABELS),
+                                   max_size=len(LABELS))), min_size=1, max_size=40),
+       st.floats(0.0, 0.5), st.floats(0.5, 1.0))
+def test_contradicted_is_the_rule_and_widens_with_looser_cut_offs(
+    rows: list[tuple[int, list[float]]], gold_p: float, other_p: float,
+) -> None:
+    y = np.array([label for label, _ in rows])
+    raw = np.array([weights for _, weights in rows], dtype=np.float32) + np.float32(1e-3)
+    proba = (raw / raw.sum(axis=1, keepdims=True)).astype(np.float32)
+    found = contradicted(y, proba, gold_p=gold_p, other_p=other_p)
+    gold = proba[np.arange(len(y)), y]
+    assert (found == ((gold < gold_p) & (proba.max(axis=1) >= other_p))).all()
+    # A contradicted line's most probable label is never its gold one.
+    assert (proba[found].argmax(axis=1) != y[found]).all()
+    looser = contradicted(y, proba, gold_p=min(gold_p * 2, 0.5), other_p=other_p * 0.9)
+    assert not (found & ~looser).any()
+
+
 def _with_planted_errors(dumps: list[AnnotatedDump], every: int) -> tuple[
         list[AnnotatedDump], list[int]]:
     """The dumps with the longest body line of every `every`th one relabelled as a comment,
