@@ -44,6 +44,7 @@ from cleaner.train import (
     label_report,
     load_training,
     main,
+    progress_steps,
     relabel,
     train,
     training_files,
@@ -459,6 +460,19 @@ def test_contradicted_report_path_is_checked_before_training(tmp_path: Path, nam
         train(data, [], model, seed=1, folds=SMALL_FOLDS, holdout=False,
               contradicted_report=report)
     assert not model.exists()
+
+
+@pytest.mark.parametrize(("find", "drop"), [(False, False), (True, False), (False, True)])
+def test_progress_steps_count_the_messages(tmp_path: Path, find: bool, drop: bool) -> None:
+    data = tmp_path / "small.jsonl"
+    data.write_text(format_dumps(list(read_dumps(TRAIN))[::3], fmt="jsonl"), encoding="utf-8")
+    messages: list[str] = []
+    with single_thread():
+        train(data, [], tmp_path / "m.joblib", seed=1, folds=SMALL_FOLDS, holdout=False,
+              drop_contradicted=drop,
+              contradicted_report=tmp_path / "c.jsonl" if find else None, log=messages.append)
+    assert len(messages) == progress_steps(SMALL_FOLDS, find_contradicted=find,
+                                           drop_contradicted=drop)
 
 
 def test_stage1_fits_with_one_blas_thread(monkeypatch: pytest.MonkeyPatch) -> None:
