@@ -6,7 +6,8 @@ and blank space lies in it, and how lexically alike the text before and after it
 in-dump TF-IDF windows, TextTiling's idea, with a depth score relative to nearby gaps). A headline
 is compared with the text before and after it, so a title block that a scraper put after its own
 story stays with that story. A gradient-boosted classifier turns the features into a boundary
-probability; gaps above BOUNDARY_THRESHOLD are cut.
+probability; gaps above BOUNDARY_THRESHOLD are cut (HEADINGLESS_THRESHOLD in a dump without a
+headline).
 """
 
 from __future__ import annotations
@@ -26,6 +27,16 @@ from cleaner.features import STOPWORDS
 from cleaner.types import CONTENT_LABELS, AnnotatedDump, Label, Line
 
 BOUNDARY_THRESHOLD = 0.3
+# A dump in which the labeller finds no headline (a `bare` dump, stories that lost their titles)
+# gives the boundary model body text alone, and the model, which learns mostly from stories
+# that come with title blocks, scores the boundaries of such dumps low: they are cut from this
+# lower threshold. The model is the same; only its threshold moves, and only for those dumps.
+# Chosen like HEADING_MIN_P below, on joins of held-out pages (mean Pk of the concat and bare
+# dumps of bench.joins and of 300 synthetic joins), with the shipped model: 0.1173 at 0.3 (no
+# rule), 0.1182 at 0.2, 0.1166 at 0.15, 0.1145 at 0.1, 0.1150 at 0.075, 0.1185 at 0.05, 0.1207
+# at 0.03. A separate boundary model for headingless dumps (trained on the 229 such dumps of the
+# training pool, 0.1155 at best) did no better and over-cut headingless `page` dumps.
+HEADINGLESS_THRESHOLD = 0.1
 # Body lines needed on both sides of a title block before it is taken to separate two stories
 # (seed 004's second story has two paragraphs under its headline).
 MIN_BODY_AROUND_HEADING = 2
@@ -542,19 +553,21 @@ def heading_cuts(
 
 def segment(
     lines: Sequence[Line], *, model: Any, position: Any = None,
-    threshold: float = BOUNDARY_THRESHOLD,
+    threshold: float = BOUNDARY_THRESHOLD, headingless_threshold: float = HEADINGLESS_THRESHOLD,
 ) -> list[int]:
     """A segment (article) index per line of a labelled dump, 0-based and non-decreasing."""
-    return segment_many([lines], model=model, position=position, threshold=threshold)[0]
+    return segment_many([lines], model=model, position=position, threshold=threshold,
+                        headingless_threshold=headingless_threshold)[0]
 
 
 def segment_many(
     dumps: Sequence[Sequence[Line]], *, model: Any, position: Any = None,
-    threshold: float = BOUNDARY_THRESHOLD,
+    threshold: float = BOUNDARY_THRESHOLD, headingless_threshold: float = HEADINGLESS_THRESHOLD,
 ) -> list[list[int]]:
     """Segment indices for many labelled dumps, with one boundary-model call for the batch.
 
-    `position` is the cut-position model (fit_positions); None keeps cut_position's rule.
+    `position` is the cut-position model (fit_positions); None keeps cut_position's rule. A dump
+    with no headline line is cut from `headingless_threshold`, any other from `threshold`.
     """
     gaps = gap_features_many(dumps)
     rows = [x for _, x in gaps if len(x)]
@@ -565,7 +578,9 @@ def segment_many(
     for d, (lines, (content, x)) in enumerate(zip(dumps, gaps, strict=True)):
         mine = probs[start : start + len(x)]
         start += len(x)
-        picked = heading_cuts(lines, content, x, pick_boundaries(mine, threshold=threshold))
+        cut_from = (threshold if any(line.label is Label.HEADLINE for line in lines)
+                    else headingless_threshold)
+        picked = heading_cuts(lines, content, x, pick_boundaries(mine, threshold=cut_from))
         runs += [(lines, content[g], content[g + 1]) for g in picked]
         owner += [d] * len(picked)
     if position is not None:

@@ -18,7 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleaner.segment import (
+    BOUNDARY_THRESHOLD,
     GAP_NAMES,
+    HEADINGLESS_THRESHOLD,
     POSITION_NAMES,
     _Occurrences,
     cut_position,
@@ -223,6 +225,21 @@ def test_segment_drops_bodyless_segments(
     segs = segment(lines, model=StubModel(probs))
     assert segs == expected
     segments_ok(lines, segs)
+
+
+def test_a_dump_without_a_headline_is_cut_from_a_lower_threshold() -> None:
+    p = (HEADINGLESS_THRESHOLD + BOUNDARY_THRESHOLD) / 2
+    bare = make(body(8))
+    # Gap 3 (between body lines 3 and 4) scores p; the others 0.
+    assert segment(bare, model=StubModel([0, 0, 0, p, 0, 0, 0])) == [0] * 4 + [1] * 4
+    # With a headline the same score is below the threshold: no cut.
+    titled = make([(H, "Council approves the new library"), *body(8)])
+    assert segment(titled, model=StubModel([0, 0, 0, 0, p, 0, 0, 0])) == [0] * 9
+    # Both thresholds are settings; in one batch each dump gets its own.
+    assert segment(bare, model=StubModel([0, 0, 0, p, 0, 0, 0]),
+                   headingless_threshold=BOUNDARY_THRESHOLD) == [0] * 8
+    both = segment_many([bare, titled], model=StubModel([0, 0, 0, p, 0, 0, 0] + [0] * 8))
+    assert both == [[0] * 4 + [1] * 4, [0] * 9]
 
 
 @settings(max_examples=60, deadline=None)
