@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 from cleaner.annotated import held_out, page_groups, read_dumps
 from cleaner.errors import CleanerError
@@ -49,11 +50,11 @@ class NoiseReport:
     body_f1_without_worst_group: float
 
 
-def body_f1(gold: np.ndarray, pred: np.ndarray) -> float:
+def body_f1(gold: NDArray[np.int64], pred: NDArray[np.int64]) -> float:
     """F1 of body against every other label (0.0 when there is no body on either side)."""
-    tp = int(np.sum((gold == _BODY) & (pred == _BODY)))
-    both = int(np.sum(gold == _BODY) + np.sum(pred == _BODY))
-    return 2 * tp / both if both else 0.0
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(gold == _BODY, pred == _BODY, zero_division=0.0))
 
 
 def noise_report(dumps: Sequence[AnnotatedDump], model: Model) -> NoiseReport:
