@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+from planting import plant_comment_errors
 
 from bench.noise import body_f1, noise_report, table
 from cleaner.annotated import read_dumps
 from cleaner.evaluate import evaluate_model
 from cleaner.label import Model
-from cleaner.types import LABELS, AnnotatedDump, Label
+from cleaner.types import LABELS, Label
 
 GATE = Path(__file__).resolve().parent.parent / "fixtures" / "annotated" / "gate.jsonl"
 BODY, COMMENT = LABELS.index(Label.BODY), LABELS.index(Label.COMMENT)
@@ -26,20 +26,6 @@ def test_body_f1_by_hand() -> None:
     assert body_f1(np.array([COMMENT]), np.array([COMMENT])) == 0.0
 
 
-def _planted(dumps: list[AnnotatedDump], count: int) -> list[AnnotatedDump]:
-    """The dumps with the longest body line of the first `count` ones called a comment."""
-    out = []
-    for k, dump in enumerate(dumps):
-        body = [i for i, line in enumerate(dump.lines) if line.label is Label.BODY]
-        if k < count and body:
-            i = max(body, key=lambda i: len(dump.lines[i].text))
-            lines = list(dump.lines)
-            lines[i] = replace(lines[i], label=Label.COMMENT)
-            dump = replace(dump, lines=tuple(lines))
-        out.append(dump)
-    return out
-
-
 def test_report_agrees_with_eval_and_finds_planted_gold_errors(model: Model) -> None:
     gate = list(read_dumps(GATE))
     clean = noise_report(gate, model)
@@ -48,7 +34,9 @@ def test_report_agrees_with_eval_and_finds_planted_gold_errors(model: Model) -> 
     assert clean.contradicted_errors <= min(clean.contradicted, clean.errors)
     assert clean.worst_group_errors <= clean.errors
     # Long paragraphs whose gold says "comment": the model disagrees, and is sure of it.
-    planted = noise_report(_planted(gate, 4), model)
+    relabelled, rows = plant_comment_errors(gate, lambda k: k < 4)
+    assert len(rows) == 4
+    planted = noise_report(relabelled, model)
     assert planted.errors == clean.errors + 4
     assert planted.contradicted_errors >= clean.contradicted_errors + 3
     assert planted.body_f1 < clean.body_f1 <= planted.body_f1_without_contradicted + 0.01

@@ -8,7 +8,6 @@ import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -16,6 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from planting import plant_comment_errors
 
 from cleaner.annotated import (
     convert,
@@ -368,26 +368,8 @@ def test_contradicted_is_the_rule_and_widens_with_looser_cut_offs(
     assert not (found & ~looser).any()
 
 
-def _with_planted_errors(dumps: list[AnnotatedDump], every: int) -> tuple[
-        list[AnnotatedDump], list[int]]:
-    """The dumps with the longest body line of every `every`th one relabelled as a comment,
-    and the rows (among labelled lines) of those lines."""
-    out, rows, row = [], [], 0
-    for k, dump in enumerate(dumps):
-        body = [i for i, line in enumerate(dump.lines) if line.label is Label.BODY]
-        if k % every == 0 and body:
-            i = max(body, key=lambda i: len(dump.lines[i].text))
-            lines = list(dump.lines)
-            lines[i] = replace(lines[i], label=Label.COMMENT)
-            dump = replace(dump, lines=tuple(lines))
-            rows.append(row + sum(1 for line in dump.lines[:i] if line.label))
-        out.append(dump)
-        row += sum(1 for line in dump.lines if line.label)
-    return out, rows
-
-
 def test_planted_label_errors_are_found_and_dropped_when_asked() -> None:
-    dumps, planted = _with_planted_errors(list(read_dumps(TRAIN)), every=4)
+    dumps, planted = plant_comment_errors(list(read_dumps(TRAIN)), lambda k: k % 4 == 0)
     with single_thread():
         _, found = fit_labeller(dumps, [1.0] * len(dumps), seed=1, folds=SMALL_FOLDS,
                                 find_contradicted=True)
@@ -406,7 +388,7 @@ def test_planted_label_errors_are_found_and_dropped_when_asked() -> None:
 
 
 def test_contradicted_report_lists_the_planted_errors(tmp_path: Path) -> None:
-    dumps, planted = _with_planted_errors(list(read_dumps(TRAIN)), every=4)
+    dumps, planted = plant_comment_errors(list(read_dumps(TRAIN)), lambda k: k % 4 == 0)
     data = tmp_path / "planted.jsonl"
     data.write_text(format_dumps(dumps, fmt="jsonl"), encoding="utf-8")
     report, model = tmp_path / "out" / "contradicted.jsonl", tmp_path / "m.joblib"
