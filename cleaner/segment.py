@@ -5,9 +5,9 @@ dropped lines that sit in it. Its features say what the labels around it are, ho
 and blank space lies in it, and how lexically alike the text before and after it is (cosine of
 in-dump TF-IDF windows, TextTiling's idea, with a depth score relative to nearby gaps). A headline
 is compared with the text before and after it, so a title block that a scraper put after its own
-story stays with that story. A gradient-boosted classifier turns the features into a boundary
-probability; gaps above BOUNDARY_THRESHOLD are cut (HEADINGLESS_THRESHOLD in a dump without a
-headline).
+story stays with that story. A gradient-boosted classifier (or several, bagged: BOUNDARY_BAGS)
+turns the features into a boundary probability; gaps above BOUNDARY_THRESHOLD are cut
+(HEADINGLESS_THRESHOLD in a dump without a headline).
 """
 
 from __future__ import annotations
@@ -50,6 +50,16 @@ MIN_BODY_AROUND_HEADING = 2
 # below the seeds' title blocks (0.96-0.99 with the last two shipped models).
 HEADING_MIN_P = 0.9
 _BULLETS = frozenset("-•*·–—►▶")
+# Boundary models to bag: above 1, each is fit on a bootstrap resample (by dump) of the training
+# pool and their probabilities are averaged (bagging, Breiman 1996); 1 is one model fit on the
+# whole pool, as shipped. Which dumps the one model saw moves its held-out Pk more than most
+# recipe changes: five resamples of the shipped pool gave concat Pk 0.060-0.092 on the held-out
+# corpus and 0.106-0.124 on bench.joins (the whole pool: 0.065, 0.117). Twenty bags, in one draw
+# on the shipped pool, were at or better than the shipped model on every segmentation column;
+# five and ten still varied with the draw, and twenty predicts per gap cost about 0.76 s per
+# 60,000 lines (README, Comparing recipes). Compare it over seeds with
+# `bench.recipe --segment --set cleaner.segment.BOUNDARY_BAGS=20`.
+BOUNDARY_BAGS = 1
 # Within this many gaps of a stronger candidate a boundary is suppressed: articles are longer.
 SUPPRESS_REACH = 3
 # Content lines on each side whose words make the lexical windows (short and long).
@@ -571,7 +581,7 @@ def segment_many(
     """
     gaps = gap_features_many(dumps)
     rows = [x for _, x in gaps if len(x)]
-    probs = model.predict_proba(np.vstack(rows))[:, 1] if rows else np.zeros(0)
+    probs = boundary_proba(model, np.vstack(rows)) if rows else np.zeros(0)
     runs: list[tuple[Sequence[Line], int, int]] = []
     owner: list[int] = []
     start = 0
@@ -621,11 +631,37 @@ def _drop_bodyless(lines: Sequence[Line], starts: Sequence[int]) -> list[int]:
     return cuts
 
 
-def fit_boundaries(dumps: Sequence[AnnotatedDump], *, seed: int) -> Any:
-    """Train the gap classifier on the gold labels and pages of dumps (real and synthetic)."""
+def boundary_proba(model: Any, x: NDArray[np.float32]) -> NDArray[np.float64]:
+    """Boundary probability of each gap row: one model's, or the mean of a sequence of models'."""
+    models = model if isinstance(model, list | tuple) else [model]
+    # Summed in a fixed order, then divided: the same rows give the same floats on every run.
+    total = np.zeros(x.shape[0], dtype=np.float64)
+    for one in models:
+        total += one.predict_proba(x)[:, 1]
+    return total / len(models)
+
+
+def fit_boundaries(dumps: Sequence[AnnotatedDump], *, seed: int, bags: int = BOUNDARY_BAGS) -> Any:
+    """The gap classifier on the gold labels and pages of dumps (real and synthetic).
+
+    With `bags` > 1, a list of that many, each fit on a bootstrap resample of the dumps that
+    have gaps (drawn with replacement, by dump, from `seed`); segment_many averages them.
+    """
+    pairs = [gap_truth(d) for d in dumps]
+    if bags == 1:
+        return _fit_boundary(pairs, seed=seed)
+    # Dumps without a gap teach nothing; resampling only the others, no bag is left empty.
+    pairs = [p for p in pairs if len(p[0])]
+    draws = np.random.default_rng(seed).integers(0, len(pairs), size=(bags, len(pairs)))
+    return [_fit_boundary([pairs[i] for i in draw], seed=seed) for draw in draws.tolist()]
+
+
+def _fit_boundary(
+    pairs: Sequence[tuple[NDArray[np.float32], NDArray[np.int64]]], *, seed: int
+) -> Any:
+    """One gap classifier on (features, is-boundary) pairs of dumps."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    pairs = [gap_truth(d) for d in dumps]
     x = np.vstack([p[0] for p in pairs if len(p[0])])
     y = np.concatenate([p[1] for p in pairs if len(p[1])])
     model = HistGradientBoostingClassifier(max_iter=150, max_leaf_nodes=15, learning_rate=0.1,

@@ -18,12 +18,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleaner.segment import (
+    BOUNDARY_BAGS,
     BOUNDARY_THRESHOLD,
     GAP_NAMES,
     HEADINGLESS_THRESHOLD,
     POSITION_NAMES,
     _Occurrences,
+    boundary_proba,
     cut_position,
+    fit_boundaries,
     fit_positions,
     gap_features,
     gap_features_many,
@@ -416,3 +419,55 @@ def test_fit_positions_without_page_joins_is_none() -> None:
     single = AnnotatedDump("x-1", "page", "test", lines, (0,) * len(lines))
     assert fit_positions([single], seed=0) is None
     assert fit_positions([], seed=0) is None
+
+
+def two_story_dump(n: int) -> AnnotatedDump:
+    """A concat dump of two short stories with their headlines (page 0, then page 1)."""
+    items = [(H, f"First story {n}"), *body(2 + n % 3), (H, f"Second story {n}"), *body(3)]
+    lines = tuple(make(items))
+    cut = 3 + n % 3
+    return AnnotatedDump(f"concat:a-{n}+b-{n}", "concat", "test", lines,
+                         tuple(0 if k < cut else 1 for k in range(len(lines))))
+
+
+def test_fit_boundaries_bags_models_on_resampled_dumps() -> None:
+    train = [two_story_dump(n) for n in range(30)]
+    models = fit_boundaries(train, seed=3, bags=5)
+    again = fit_boundaries(train, seed=3, bags=5)
+    other = fit_boundaries(train, seed=4, bags=5)
+    assert isinstance(models, list) and len(models) == 5
+    x = np.vstack([gap_features(list(d.lines))[1] for d in train])
+    # Seeded: the same dumps and seed give the same models; each bag saw other dumps.
+    assert np.array_equal(boundary_proba(models, x), boundary_proba(again, x))
+    assert not np.array_equal(boundary_proba(models, x), boundary_proba(other, x))
+    assert len({model.predict_proba(x)[:, 1].tobytes() for model in models}) > 1
+    # And they learn where the stories meet: the gap before the second headline scores highest.
+    test = two_story_dump(7)
+    for model in (models, fit_boundaries(train, seed=3, bags=1)):
+        probs = boundary_proba(model, gap_features(list(test.lines))[1])
+        assert int(np.argmax(probs)) == test.pages.index(1) - 1
+
+
+def test_one_bag_is_one_model_on_every_dump() -> None:
+    # The default (BOUNDARY_BAGS) is the model as shipped: one estimator, fit on the whole pool,
+    # not on a resample of it.
+    train = [two_story_dump(n) for n in range(30)]
+    assert BOUNDARY_BAGS == 1
+    one = fit_boundaries(train, seed=3)
+    assert not isinstance(one, list)
+    x = np.vstack([gap_features(list(d.lines))[1] for d in train])
+    probs = one.predict_proba(x)[:, 1]
+    assert np.array_equal(boundary_proba(one, x), probs)
+    resampled = fit_boundaries(train, seed=3, bags=2)[0]
+    assert not np.array_equal(resampled.predict_proba(x)[:, 1], probs)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.floats(0, 1), min_size=3, max_size=3), min_size=1, max_size=5))
+def test_boundary_proba_is_the_mean_of_the_models(rows: list[list[float]]) -> None:
+    models = [StubModel(probs) for probs in rows]
+    x = np.zeros((3, len(GAP_NAMES)), dtype=np.float32)
+    expected = np.mean([np.asarray(probs) for probs in rows], axis=0)
+    np.testing.assert_allclose(boundary_proba(models, x), expected, rtol=1e-12, atol=1e-15)
+    # One model, in a sequence or alone, is that model's probability.
+    assert np.array_equal(boundary_proba(models[0], x), boundary_proba(models[:1], x))

@@ -303,6 +303,19 @@ def test_trained_model_loads_and_labels(trained: Trained) -> None:
     assert all(line.label in LABELS and line.p is not None and 0 < line.p <= 1 for line in lines)
 
 
+def test_the_model_file_holds_only_scikit_learn_objects(trained: Trained) -> None:
+    # Our own classes stay out of the persisted model: the estimators are scikit-learn's (a
+    # bagged boundary model is a list of them), in a plain dict.
+    from sklearn.base import BaseEstimator
+
+    model = load_model(trained.runs["text"][0])
+    assert type(model.estimators) is dict
+    for name, value in model.estimators.items():
+        # (The cut-position model is None when the data has no joined pages to learn from.)
+        parts = value if isinstance(value, list) else [] if value is None else [value]
+        assert all(isinstance(part, BaseEstimator) for part in parts), name
+
+
 def test_same_data_and_seed_give_the_same_model(
     trained: Trained
 ) -> None:
