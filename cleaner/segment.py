@@ -647,6 +647,8 @@ def fit_boundaries(dumps: Sequence[AnnotatedDump], *, seed: int, bags: int = BOU
     With `bags` > 1, a list of that many, each fit on a bootstrap resample of the dumps that
     have gaps (drawn with replacement, by dump, from `seed`); segment_many averages them.
     """
+    if bags < 1:
+        raise ValueError(f"bags must be 1 or more, not {bags}")
     pairs = [gap_truth(d) for d in dumps]
     if bags == 1:
         return _fit_boundary(pairs, seed=seed)

@@ -18,7 +18,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleaner.segment import (
-    BOUNDARY_BAGS,
     BOUNDARY_THRESHOLD,
     GAP_NAMES,
     HEADINGLESS_THRESHOLD,
@@ -449,17 +448,17 @@ def test_fit_boundaries_bags_models_on_resampled_dumps() -> None:
 
 
 def test_one_bag_is_one_model_on_every_dump() -> None:
-    # The default (BOUNDARY_BAGS) is the model as shipped: one estimator, fit on the whole pool,
-    # not on a resample of it.
+    # One bag is the model as shipped: one estimator, fit on the whole pool, not on a resample.
     train = [two_story_dump(n) for n in range(30)]
-    assert BOUNDARY_BAGS == 1
-    one = fit_boundaries(train, seed=3)
+    one = fit_boundaries(train, seed=3, bags=1)
     assert not isinstance(one, list)
     x = np.vstack([gap_features(list(d.lines))[1] for d in train])
     probs = one.predict_proba(x)[:, 1]
     assert np.array_equal(boundary_proba(one, x), probs)
     resampled = fit_boundaries(train, seed=3, bags=2)[0]
     assert not np.array_equal(resampled.predict_proba(x)[:, 1], probs)
+    with pytest.raises(ValueError, match="bags"):
+        fit_boundaries(train, seed=3, bags=0)
 
 
 @settings(max_examples=40, deadline=None)
