@@ -60,6 +60,12 @@ _BULLETS = frozenset("-•*·–—►▶")
 # 60,000 lines (README, Comparing recipes). Compare it over seeds with
 # `bench.recipe --segment --set cleaner.segment.BOUNDARY_BAGS=20`.
 BOUNDARY_BAGS = 1
+# The boundary model's gradient boosting. Read when a model is fit, not when a function is
+# defined, so that bench.recipe's --set reaches them.
+BOUNDARY_ROUNDS = 150
+BOUNDARY_LEAVES = 15
+BOUNDARY_LEARNING_RATE = 0.1
+BOUNDARY_L2 = 0.0
 # Within this many gaps of a stronger candidate a boundary is suppressed: articles are longer.
 SUPPRESS_REACH = 3
 # Content lines on each side whose words make the lexical windows (short and long).
@@ -641,12 +647,16 @@ def boundary_proba(model: Any, x: NDArray[np.float32]) -> NDArray[np.float64]:
     return total / len(models)
 
 
-def fit_boundaries(dumps: Sequence[AnnotatedDump], *, seed: int, bags: int = BOUNDARY_BAGS) -> Any:
+def fit_boundaries(
+    dumps: Sequence[AnnotatedDump], *, seed: int, bags: int | None = None
+) -> Any:
     """The gap classifier on the gold labels and pages of dumps (real and synthetic).
 
-    With `bags` > 1, a list of that many, each fit on a bootstrap resample of the dumps that
-    have gaps (drawn with replacement, by dump, from `seed`); segment_many averages them.
+    With `bags` > 1 (default BOUNDARY_BAGS, read at call time), a list of that many, each fit on
+    a bootstrap resample of the dumps that have gaps (drawn with replacement, by dump, from
+    `seed`); segment_many averages them.
     """
+    bags = BOUNDARY_BAGS if bags is None else bags
     if bags < 1:
         raise ValueError(f"bags must be 1 or more, not {bags}")
     pairs = [gap_truth(d) for d in dumps]
@@ -666,6 +676,9 @@ def _fit_boundary(
 
     x = np.vstack([p[0] for p in pairs if len(p[0])])
     y = np.concatenate([p[1] for p in pairs if len(p[1])])
-    model = HistGradientBoostingClassifier(max_iter=150, max_leaf_nodes=15, learning_rate=0.1,
-                                           early_stopping=False, random_state=seed)
+    model = HistGradientBoostingClassifier(
+        max_iter=BOUNDARY_ROUNDS, max_leaf_nodes=BOUNDARY_LEAVES,
+        learning_rate=BOUNDARY_LEARNING_RATE, l2_regularization=BOUNDARY_L2,
+        early_stopping=False, random_state=seed,
+    )
     return model.fit(x, y)

@@ -461,6 +461,23 @@ def test_one_bag_is_one_model_on_every_dump() -> None:
         fit_boundaries(train, seed=3, bags=0)
 
 
+def test_boundary_settings_are_read_when_fitting(monkeypatch: pytest.MonkeyPatch) -> None:
+    # bench.recipe's --set changes module constants after import: a default argument fixed at
+    # definition would ignore them, and a recipe comparison would silently train the shipped one.
+    from cleaner import segment
+
+    train = [two_story_dump(n) for n in range(12)]
+    monkeypatch.setattr(segment, "BOUNDARY_BAGS", 3)
+    monkeypatch.setattr(segment, "BOUNDARY_ROUNDS", 7)
+    monkeypatch.setattr(segment, "BOUNDARY_LEAVES", 4)
+    monkeypatch.setattr(segment, "BOUNDARY_L2", 2.5)
+    models = segment.fit_boundaries(train, seed=3)
+    assert isinstance(models, list) and len(models) == 3
+    for model in models:
+        assert (model.max_iter, model.max_leaf_nodes, model.l2_regularization) == (7, 4, 2.5)
+        assert model.n_iter_ == 7
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.lists(st.floats(0, 1), min_size=3, max_size=3), min_size=1, max_size=5))
 def test_boundary_proba_is_the_mean_of_the_models(rows: list[list[float]]) -> None:
