@@ -476,6 +476,15 @@ def test_boundary_settings_are_read_when_fitting(monkeypatch: pytest.MonkeyPatch
     for model in models:
         assert (model.max_iter, model.max_leaf_nodes, model.l2_regularization) == (7, 4, 2.5)
         assert model.n_iter_ == 7
+    monkeypatch.setattr(segment, "POSITION_ROUNDS", 5)
+    monkeypatch.setattr(segment, "POSITION_LEAVES", 3)
+    monkeypatch.setattr(segment, "POSITION_L2", 4.0)
+    joined = [AnnotatedDump(f"concat:a-{n}+b-{n}", "concat", "test",
+                            tuple(make([*body(2), (P, f"footer {n}"), (P, "header"), (H, "Next"),
+                                        *body(2)])),
+                            (0, 0, 0, 1, 1, 1, 1)) for n in range(6)]
+    position = segment.fit_positions(joined, seed=3)
+    assert (position.max_iter, position.max_leaf_nodes, position.l2_regularization) == (5, 3, 4.0)
 
 
 @settings(max_examples=40, deadline=None)
