@@ -57,7 +57,8 @@ _BULLETS = frozenset("-•*·–—►▶")
 # corpus and 0.106-0.124 on bench.joins (the whole pool: 0.065, 0.117). Twenty bags, in one draw
 # on the shipped pool, were at or better than the shipped model on every segmentation column;
 # five and ten still varied with the draw, and twenty predicts per gap cost about 0.76 s per
-# 60,000 lines (README, Comparing recipes). Compare it over seeds with
+# 60,000 lines (README, Comparing recipes). The L2 penalty below steadied the one model at no
+# cost per gap, and twenty bags beside it did no better (one seed). Compare it over seeds with
 # `bench.recipe --segment --set cleaner.segment.BOUNDARY_BAGS=20`.
 BOUNDARY_BAGS = 1
 # The boundary model's gradient boosting. Read when a model is fit, not when a function is

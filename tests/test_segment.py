@@ -461,7 +461,7 @@ def test_one_bag_is_one_model_on_every_dump() -> None:
         fit_boundaries(train, seed=3, bags=0)
 
 
-def test_boundary_settings_are_read_when_fitting(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_segmenter_settings_are_read_when_fitting(monkeypatch: pytest.MonkeyPatch) -> None:
     # bench.recipe's --set changes module constants after import: a default argument fixed at
     # definition would ignore them, and a recipe comparison would silently train the shipped one.
     from cleaner import segment
