@@ -589,7 +589,7 @@ def heading_cuts(
 
 def segment(
     lines: Sequence[Line], *, model: Any, position: Any = None,
-    threshold: float = BOUNDARY_THRESHOLD, headingless_threshold: float = HEADINGLESS_THRESHOLD,
+    threshold: float | None = None, headingless_threshold: float | None = None,
 ) -> list[int]:
     """A segment (article) index per line of a labelled dump, 0-based and non-decreasing."""
     return segment_many([lines], model=model, position=position, threshold=threshold,
@@ -598,13 +598,17 @@ def segment(
 
 def segment_many(
     dumps: Sequence[Sequence[Line]], *, model: Any, position: Any = None,
-    threshold: float = BOUNDARY_THRESHOLD, headingless_threshold: float = HEADINGLESS_THRESHOLD,
+    threshold: float | None = None, headingless_threshold: float | None = None,
 ) -> list[list[int]]:
     """Segment indices for many labelled dumps, with one boundary-model call for the batch.
 
     `position` is the cut-position model (fit_positions); None keeps cut_position's rule. A dump
-    with no headline line is cut from `headingless_threshold`, any other from `threshold`.
+    with no headline line is cut from `headingless_threshold`, any other from `threshold`
+    (defaults HEADINGLESS_THRESHOLD and BOUNDARY_THRESHOLD, read at call time, so that a
+    recipe comparison's --set reaches them).
     """
+    threshold = BOUNDARY_THRESHOLD if threshold is None else threshold
+    headingless = HEADINGLESS_THRESHOLD if headingless_threshold is None else headingless_threshold
     gaps = gap_features_many(dumps)
     rows = [x for _, x in gaps if len(x)]
     probs = boundary_proba(model, np.vstack(rows)) if rows else np.zeros(0)
@@ -615,7 +619,7 @@ def segment_many(
         mine = probs[start : start + len(x)]
         start += len(x)
         cut_from = (threshold if any(line.label is Label.HEADLINE for line in lines)
-                    else headingless_threshold)
+                    else headingless)
         picked = heading_cuts(lines, content, x, pick_boundaries(mine, threshold=cut_from))
         runs += [(lines, content[g], content[g + 1]) for g in picked]
         owner += [d] * len(picked)

@@ -244,6 +244,19 @@ def test_a_dump_without_a_headline_is_cut_from_a_lower_threshold() -> None:
     assert both == [[0] * 4 + [1] * 4, [0] * 9]
 
 
+def test_thresholds_are_read_when_segmenting(monkeypatch: pytest.MonkeyPatch) -> None:
+    # As the fit settings: bench.recipe's --set must reach the thresholds the pipeline cuts from.
+    from cleaner import segment as module
+
+    p = (HEADINGLESS_THRESHOLD + BOUNDARY_THRESHOLD) / 2
+    bare = make(body(8))
+    monkeypatch.setattr(module, "HEADINGLESS_THRESHOLD", BOUNDARY_THRESHOLD)
+    assert segment(bare, model=StubModel([0, 0, 0, p, 0, 0, 0])) == [0] * 8
+    monkeypatch.setattr(module, "BOUNDARY_THRESHOLD", p / 2)
+    titled = make([(H, "Council approves the new library"), *body(8)])
+    assert segment(titled, model=StubModel([0, 0, 0, 0, p, 0, 0, 0])) == [0] * 5 + [1] * 4
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(labelled, min_size=1, max_size=4), st.lists(st.floats(0, 1), max_size=40))
 def test_segment_many_invariants(dumps: list[list[tuple[Label, str, int]]],
