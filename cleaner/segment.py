@@ -119,6 +119,7 @@ POSITION_CONTEXT = 30
 # cut lands); 3 gained less, 30 about as much but lost a gate cut with seed 7.
 POSITION_ROUNDS = 100
 POSITION_LEAVES = 15
+POSITION_LEARNING_RATE = 0.1
 POSITION_L2 = 10.0
 _FOOTER = re.compile(r"©|\(c\)|copyright|all rights reserved|privacy|terms of|contact us"
                      r"|back to top", re.IGNORECASE)
@@ -506,7 +507,8 @@ def fit_positions(dumps: Sequence[AnnotatedDump], *, seed: int) -> Any:
     if len(set(y.tolist())) < 2:
         return None
     model = HistGradientBoostingClassifier(
-        max_iter=POSITION_ROUNDS, max_leaf_nodes=POSITION_LEAVES, learning_rate=0.1,
+        max_iter=POSITION_ROUNDS, max_leaf_nodes=POSITION_LEAVES,
+        learning_rate=POSITION_LEARNING_RATE,
         l2_regularization=POSITION_L2, early_stopping=False, random_state=seed,
     )
     return model.fit(x, y)

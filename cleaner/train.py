@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import errno
 import hashlib
+import importlib
 import os
 import platform
 import sys
 import tempfile
+import textwrap
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -62,6 +64,7 @@ SYNTHETIC_SHARE = 0.3
 STAGE2_ITERATIONS = 60
 STAGE2_LEAVES = 31
 STAGE2_LEARNING_RATE = 0.1
+STAGE2_L2 = 1.0
 # Confident learning, simplified (Northcutt, Jiang and Chuang, JAIR 2021), for training data
 # with label noise (`drop_contradicted`): a training line whose gold label the cross-validated
 # labeller gives p < NOISE_GOLD_P while it gives another label p >= NOISE_OTHER_P is most likely
@@ -72,6 +75,23 @@ STAGE2_LEARNING_RATE = 0.1
 # F1 moved +0.012 and -0.006. The cut-offs are the method's usual ones, not tuned.
 NOISE_GOLD_P = 0.05
 NOISE_OTHER_P = 0.9
+# The constants a training run reads, recorded in the model card ("recipe") so that a model
+# says how it was built: a retrained model that scores differently can be told apart from one
+# built by another recipe. The names are those bench.recipe's --set takes.
+RECIPE = (
+    "cleaner.train.CLASS_WEIGHT_POWER", "cleaner.train.STAGE1_C",
+    "cleaner.train.STAGE1_ITERATIONS", "cleaner.train.SYNTHETIC_SHARE",
+    "cleaner.train.STAGE2_ITERATIONS", "cleaner.train.STAGE2_LEAVES",
+    "cleaner.train.STAGE2_LEARNING_RATE", "cleaner.train.STAGE2_L2",
+    "cleaner.augment.TITLE_AFTER_SHARE", "cleaner.augment.HEADLESS_SHARE",
+    "cleaner.augment.SUMMARY_SHARE", "cleaner.augment.TEASER_RUN_SHARE",
+    "cleaner.augment.BARE_SHARE",
+    "cleaner.segment.BOUNDARY_BAGS", "cleaner.segment.BOUNDARY_ROUNDS",
+    "cleaner.segment.BOUNDARY_LEAVES", "cleaner.segment.BOUNDARY_LEARNING_RATE",
+    "cleaner.segment.BOUNDARY_L2", "cleaner.segment.POSITION_ROUNDS",
+    "cleaner.segment.POSITION_LEAVES", "cleaner.segment.POSITION_LEARNING_RATE",
+    "cleaner.segment.POSITION_L2",
+)
 
 # Licences of the corpus's sources, by the prefix of their page ids.
 CORPUS_SOURCE_LICENCES = {
@@ -90,6 +110,15 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def recipe_settings(names: Sequence[str] = RECIPE) -> dict[str, Any]:
+    """The current value of each training constant named MODULE.NAME, for the model card."""
+    out = {}
+    for name in names:
+        module, _, attr = name.rpartition(".")
+        out[name] = getattr(importlib.import_module(module), attr)
+    return out
 
 
 def class_weights(
@@ -265,7 +294,7 @@ class _Design:
             max_iter=STAGE2_ITERATIONS,
             max_leaf_nodes=STAGE2_LEAVES,
             learning_rate=STAGE2_LEARNING_RATE,
-            l2_regularization=1.0,
+            l2_regularization=STAGE2_L2,
             early_stopping=False,
             random_state=self.seed,
         )
@@ -550,6 +579,7 @@ def train(
         "held_out_dumps": len(held),
         "synthetic_dumps": n_synthetic,
         "folds": folds,
+        "recipe": recipe_settings(),
         "contradicted_lines": {
             "rule": rule,
             "lines": int(cv["noisy"].sum()),
@@ -673,6 +703,12 @@ def describe_card(card: dict[str, Any], *, path: str = "") -> str:
            if "synthetic_dumps" in card else ""),
         f"  held out: {_count(get('held_out_dumps', '?'))} dumps; {get('holdout', 'none')}",
     ]
+    recipe = _mapping(get("recipe"))
+    if recipe:
+        settings = ", ".join(f"{name.removeprefix('cleaner.')}={value}"
+                             for name, value in recipe.items())
+        out += textwrap.wrap(f"recipe: {settings}", width=100, initial_indent="  ",
+                             subsequent_indent="    ")
     noise = _mapping(get("contradicted_lines"))
     if noise:
         pairs = ", ".join(f"{pair} {_count(n)}"

@@ -31,6 +31,8 @@ from cleaner.pipeline import label_lines
 from cleaner.train import (
     CORPUS_LICENCES,
     FIXTURE_WEIGHT,
+    RECIPE,
+    STAGE2_LEAVES,
     UNKNOWN_LICENCE,
     assign_folds,
     check_data,
@@ -45,6 +47,7 @@ from cleaner.train import (
     load_training,
     main,
     progress_steps,
+    recipe_settings,
     relabel,
     train,
     training_files,
@@ -259,7 +262,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
 
 CARD_KEYS = {"name", "cleaner_version", "created", "seed", "labels", "features", "versions",
              "training_data", "training_data_sha256", "licences", "holdout", "dumps", "lines",
-             "held_out_dumps", "synthetic_dumps", "folds", "contradicted_lines", "scores",
+             "held_out_dumps", "synthetic_dumps", "folds", "recipe", "contradicted_lines", "scores",
              "train_seconds", "sha256", "size_bytes"}
 
 
@@ -283,6 +286,8 @@ def test_card_has_every_field(trained: Trained) -> None:
     assert on_disk["training_data_sha256"] == hashlib.sha256(data["sha256"].encode()).hexdigest()
     assert on_disk["lines"] == data["lines"]
     assert "not recorded" in on_disk["licences"]  # invented ids: no corpus licence applies
+    assert on_disk["recipe"] == recipe_settings()
+    assert on_disk["recipe"]["cleaner.train.STAGE2_LEAVES"] == STAGE2_LEAVES
     assert on_disk["contradicted_lines"] == {"rule": "none: every label used as given",
                                              "lines": 0, "by_labels": {}}
     for stage in ("stage1", "labeller"):
@@ -590,6 +595,33 @@ def test_describe_card_of_an_older_or_partial_card() -> None:
     assert "  labels: all\n" in odd
     assert "  body              None    None    high     None\n" in odd
     assert "contradicted labels" not in text  # cards before the second fit have no such field
+
+
+def test_recipe_reads_each_constant_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The card must say what the run used: a constant changed before training (as bench.recipe's
+    # --set does) shows in it; and every name in RECIPE is a real constant.
+    from cleaner import segment
+    from cleaner import train as train_module
+
+    before = recipe_settings()
+    assert set(before) == set(RECIPE)
+    assert all(isinstance(value, int | float) for value in before.values())
+    monkeypatch.setattr(train_module, "STAGE2_LEAVES", 7)
+    monkeypatch.setattr(segment, "BOUNDARY_L2", 0.5)
+    after = recipe_settings()
+    assert after["cleaner.train.STAGE2_LEAVES"] == 7
+    assert after["cleaner.segment.BOUNDARY_L2"] == 0.5
+    assert {k: v for k, v in after.items() if k not in (
+        "cleaner.train.STAGE2_LEAVES", "cleaner.segment.BOUNDARY_L2")} == {
+        k: v for k, v in before.items() if k not in (
+            "cleaner.train.STAGE2_LEAVES", "cleaner.segment.BOUNDARY_L2")}
+
+
+def test_describe_card_shows_the_recipe() -> None:
+    text = describe_card({"recipe": {"cleaner.train.STAGE2_LEAVES": 31,
+                                     "cleaner.segment.BOUNDARY_L2": 10.0}})
+    assert "  recipe: train.STAGE2_LEAVES=31, segment.BOUNDARY_L2=10.0\n" in text
+    assert "recipe" not in describe_card({})  # older cards have none
 
 
 def test_describe_card_says_how_many_labels_were_contradicted() -> None:
