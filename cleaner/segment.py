@@ -7,7 +7,7 @@ in-dump TF-IDF windows, TextTiling's idea, with a depth score relative to nearby
 is compared with the text before and after it, so a title block that a scraper put after its own
 story stays with that story. A gradient-boosted classifier (or several, bagged: BOUNDARY_BAGS)
 turns the features into a boundary probability; gaps above BOUNDARY_THRESHOLD are cut
-(HEADINGLESS_THRESHOLD in a dump without a headline).
+(HEADINGLESS_THRESHOLD in a dump without a headline the labeller is sure of).
 """
 
 from __future__ import annotations
@@ -37,6 +37,17 @@ BOUNDARY_THRESHOLD = 0.3
 # at 0.03. A separate boundary model for headingless dumps (trained on the 229 such dumps of the
 # training pool, 0.1155 at best) did no better and over-cut headingless `page` dumps.
 HEADINGLESS_THRESHOLD = 0.1
+# A dump counts as titled (cut from BOUNDARY_THRESHOLD) only when it holds a headline the
+# labeller is sure of, HEADING_MIN_P's bar: bare dumps are body text alone, but the labeller
+# takes a few of their short body lines for headlines (in 10 of the 18 held-out bare dumps, 20
+# lines at p 0.36-0.99, 12 of them below 0.9), which sent those dumps to the higher threshold.
+# Chosen by cross-validation on the training pool (2026-12-03: boundary and cut-position
+# models fit on two folds of the pool's out-of-fold labels, the third fold's concat and bare
+# dumps segmented; seeds 20261122 and 7): against any headline (0), 0.9 moved Pk on real
+# concat dumps 0.102 -> 0.100 and 0.093 -> 0.086, on real bare dumps 0.150 -> 0.136 and
+# 0.161 -> 0.138, on synthetic joins within 0.002 either way; 0.5-0.8 gained less, 0.95
+# about as much (README, Comparing recipes).
+TITLED_MIN_P = 0.9
 # Body lines needed on both sides of a title block before it is taken to separate two stories
 # (seed 004's second story has two paragraphs under its headline).
 MIN_BODY_AROUND_HEADING = 2
@@ -605,7 +616,7 @@ def segment_many(
     """Segment indices for many labelled dumps, with one boundary-model call for the batch.
 
     `position` is the cut-position model (fit_positions); None keeps cut_position's rule. A dump
-    with no headline line is cut from `headingless_threshold`, any other from `threshold`
+    with no sure headline (`titled`) is cut from `headingless_threshold`, any other from `threshold`
     (defaults HEADINGLESS_THRESHOLD and BOUNDARY_THRESHOLD, read at call time, so that a
     recipe comparison's --set reaches them).
     """
@@ -620,8 +631,7 @@ def segment_many(
     for d, (lines, (content, x)) in enumerate(zip(dumps, gaps, strict=True)):
         mine = probs[start : start + len(x)]
         start += len(x)
-        cut_from = (threshold if any(line.label is Label.HEADLINE for line in lines)
-                    else headingless)
+        cut_from = threshold if titled(lines) else headingless
         picked = heading_cuts(lines, content, x, pick_boundaries(mine, threshold=cut_from))
         runs += [(lines, content[g], content[g + 1]) for g in picked]
         owner += [d] * len(picked)
@@ -634,6 +644,12 @@ def segment_many(
         starts[d].append(first)
     return [_assign(len(lines), _drop_bodyless(lines, mine_starts))
             for lines, mine_starts in zip(dumps, starts, strict=True)]
+
+
+def titled(lines: Sequence[Line]) -> bool:
+    """Whether a labelled dump holds a headline at p >= TITLED_MIN_P (no p counts as sure)."""
+    return any(line.label is Label.HEADLINE and (1.0 if line.p is None else line.p)
+               >= TITLED_MIN_P for line in lines)
 
 
 def _assign(n: int, starts: Sequence[int]) -> list[int]:

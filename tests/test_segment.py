@@ -22,6 +22,7 @@ from cleaner.segment import (
     GAP_NAMES,
     HEADINGLESS_THRESHOLD,
     POSITION_NAMES,
+    TITLED_MIN_P,
     _Occurrences,
     boundary_proba,
     cut_position,
@@ -36,6 +37,7 @@ from cleaner.segment import (
     position_truth,
     segment,
     segment_many,
+    titled,
 )
 from cleaner.types import CONTENT_LABELS, LABELS, AnnotatedDump, Label, Line
 
@@ -242,6 +244,21 @@ def test_a_dump_without_a_headline_is_cut_from_a_lower_threshold() -> None:
                    headingless_threshold=BOUNDARY_THRESHOLD) == [0] * 8
     both = segment_many([bare, titled], model=StubModel([0, 0, 0, p, 0, 0, 0] + [0] * 8))
     assert both == [[0] * 4 + [1] * 4, [0] * 9]
+
+
+def test_a_headline_the_labeller_is_unsure_of_leaves_a_dump_headingless() -> None:
+    # Bare dumps are body text alone: a short body line taken for a headline at low p must not
+    # send the dump to the higher threshold, so the same gap is cut as in a dump with none.
+    p = (HEADINGLESS_THRESHOLD + BOUNDARY_THRESHOLD) / 2
+    gaps = StubModel([0, 0, 0, 0, p, 0, 0, 0])
+    unsure = make([(H, "A short line"), *body(8)], p=TITLED_MIN_P - 0.01)
+    sure = make([(H, "A short line"), *body(8)], p=TITLED_MIN_P)
+    assert (titled(unsure), titled(sure)) == (False, True)
+    assert segment(unsure, model=gaps) == [0] * 5 + [1] * 4
+    assert segment(sure, model=gaps) == [0] * 9
+    # Lines without a probability (gold labels, as when training) count as sure.
+    assert titled([replace(line, p=None) for line in unsure])
+    assert not titled(make(body(3)))
 
 
 def test_thresholds_are_read_when_segmenting(monkeypatch: pytest.MonkeyPatch) -> None:
