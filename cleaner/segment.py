@@ -7,7 +7,7 @@ in-dump TF-IDF windows, TextTiling's idea, with a depth score relative to nearby
 is compared with the text before and after it, so a title block that a scraper put after its own
 story stays with that story. A gradient-boosted classifier (or several, bagged: BOUNDARY_BAGS)
 turns the features into a boundary probability; gaps above BOUNDARY_THRESHOLD are cut
-(HEADINGLESS_THRESHOLD in a dump without a headline the labeller is sure of).
+(HEADINGLESS_THRESHOLD in a dump without a headline).
 """
 
 from __future__ import annotations
@@ -37,17 +37,19 @@ BOUNDARY_THRESHOLD = 0.3
 # at 0.03. A separate boundary model for headingless dumps (trained on the 229 such dumps of the
 # training pool, 0.1155 at best) did no better and over-cut headingless `page` dumps.
 HEADINGLESS_THRESHOLD = 0.1
-# A dump counts as titled (cut from BOUNDARY_THRESHOLD) only when it holds a headline the
-# labeller is sure of, HEADING_MIN_P's bar: bare dumps are body text alone, but the labeller
-# takes a few of their short body lines for headlines (in 10 of the 18 held-out bare dumps, 20
-# lines at p 0.36-0.99, 12 of them below 0.9), which sent those dumps to the higher threshold.
-# Chosen by cross-validation on the training pool (2026-12-03: boundary and cut-position
-# models fit on two folds of the pool's out-of-fold labels, the third fold's concat and bare
-# dumps segmented; seeds 20261122 and 7): against any headline (0), 0.9 moved Pk on real
-# concat dumps 0.102 -> 0.100 and 0.093 -> 0.086, on real bare dumps 0.150 -> 0.136 and
-# 0.161 -> 0.138, on synthetic joins within 0.002 either way; 0.5-0.8 gained less, 0.95
-# about as much (README, Comparing recipes).
-TITLED_MIN_P = 0.9
+# A dump counts as titled (cut from BOUNDARY_THRESHOLD) when it holds a headline at p >= this;
+# 0: any headline. Bare dumps are body text alone, but the labeller takes a few of their short
+# lines for headlines (10 of the 18 held-out bare dumps, 12 of those 20 lines at p < 0.9), which
+# sends them to the higher threshold. 0.9 (HEADING_MIN_P's bar) won on bare and concat dumps in
+# cross-validation on the training pool (folds' boundary models fit on the other two folds'
+# out-of-fold labels; seed 20261122: Pk real bare 0.150 -> 0.136, concat 0.102 -> 0.100) and on
+# the held-out bare dumps over four seeds (mean Pk 0.187 -> 0.157), but it over-cut single pages
+# whose headline the labeller is unsure of: exact counts 0.973 -> 0.960 on the folds' `page`
+# dumps, 0.975 -> 0.969 on `extracted` ones (and 4 more of the 443 held-out single pages cut in
+# two), and mean Pk over all the folds' dumps rose 0.024 -> 0.029. Counting a dump whose first
+# content line is a headline as titled too kept most of the bare gain (0.141) and lost less
+# (0.970, 0.972), still 0.026 over all dumps. Left at 0 (README, Comparing recipes, 2026-12-03).
+TITLED_MIN_P = 0.0
 # Body lines needed on both sides of a title block before it is taken to separate two stories
 # (seed 004's second story has two paragraphs under its headline).
 MIN_BODY_AROUND_HEADING = 2
@@ -616,7 +618,7 @@ def segment_many(
     """Segment indices for many labelled dumps, with one boundary-model call for the batch.
 
     `position` is the cut-position model (fit_positions); None keeps cut_position's rule. A dump
-    with no sure headline (`titled`) is cut from `headingless_threshold`, any other from `threshold`
+    not `titled` is cut from `headingless_threshold`, any other from `threshold`
     (defaults HEADINGLESS_THRESHOLD and BOUNDARY_THRESHOLD, read at call time, so that a
     recipe comparison's --set reaches them).
     """
@@ -647,7 +649,7 @@ def segment_many(
 
 
 def titled(lines: Sequence[Line]) -> bool:
-    """Whether a labelled dump holds a headline at p >= TITLED_MIN_P (no p counts as sure)."""
+    """Whether a labelled dump holds a headline at p >= TITLED_MIN_P (a line with no p: 1)."""
     return any(line.label is Label.HEADLINE and (1.0 if line.p is None else line.p)
                >= TITLED_MIN_P for line in lines)
 

@@ -246,13 +246,19 @@ def test_a_dump_without_a_headline_is_cut_from_a_lower_threshold() -> None:
     assert both == [[0] * 4 + [1] * 4, [0] * 9]
 
 
-def test_a_headline_the_labeller_is_unsure_of_leaves_a_dump_headingless() -> None:
-    # Bare dumps are body text alone: a short body line taken for a headline at low p must not
-    # send the dump to the higher threshold, so the same gap is cut as in a dump with none.
+def test_titled_min_p_decides_which_threshold_a_dump_gets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # By default any headline makes a dump titled; with a bar, a headline below it leaves the
+    # dump headingless, so the same gap is cut as in a dump with none.
+    from cleaner import segment as module
+
     p = (HEADINGLESS_THRESHOLD + BOUNDARY_THRESHOLD) / 2
     gaps = StubModel([0, 0, 0, 0, p, 0, 0, 0])
-    unsure = make([(H, "A short line"), *body(8)], p=TITLED_MIN_P - 0.01)
-    sure = make([(H, "A short line"), *body(8)], p=TITLED_MIN_P)
+    assert titled(make([(H, "A short line"), *body(3)], p=TITLED_MIN_P))
+    monkeypatch.setattr(module, "TITLED_MIN_P", 0.9)
+    unsure = make([(H, "A short line"), *body(8)], p=0.89)
+    sure = make([(H, "A short line"), *body(8)], p=0.9)
     assert (titled(unsure), titled(sure)) == (False, True)
     assert segment(unsure, model=gaps) == [0] * 5 + [1] * 4
     assert segment(sure, model=gaps) == [0] * 9
