@@ -7,7 +7,8 @@ Each seed trains what `make train` trains, the same way (cleaner.train.training_
 synthetic joins, fit_labeller; with --segment also the boundary and cut-position models on the
 labeller's out-of-fold labels), without saving a model. Each model is scored on the held-out
 corpus (body-vs-rest F1 and macro-F1 of the labels; with --segment, Pk and exact record counts on
-the held-out concat/bare dumps and on bench.joins' joins of held-out pages) and on our own dumps:
+the held-out concat/bare dumps, on bench.joins' joins of held-out pages, and on the held-out
+single pages, `page` and `extracted` pooled, which a cut must not split) and on our own dumps:
 the lines of the seeds and of the gate fixtures that come out body when they are not, or not
 body when they are (the leaks tests/test_quality.py checks). The table gives each seed's row,
 then the mean and the spread (max - min) of every column.
@@ -154,6 +155,12 @@ def score_seed(data: Data, seed: int, *, segment: bool) -> dict[str, float]:
                 s = scores[kind].segmentation
                 row[f"{name} Pk {kind}"] = float(s.pk or 0.0)
                 row[f"{name} count {kind}"] = float(s.count_exact or 0.0)
+        # A segmenter change that wins on joins can cut single pages in two (2026-12-03: a
+        # threshold rule that won bare dumps split 4 held-out pages): score those too.
+        single = [d for d in data.held if d.kind in ("page", "extracted")]
+        s = evaluate_model(single, model)["all"].segmentation
+        row["held Pk single"] = float(s.pk or 0.0)
+        row["held count single"] = float(s.count_exact or 0.0)
     return row
 
 
