@@ -625,18 +625,39 @@ def segment_many(
     threshold = BOUNDARY_THRESHOLD if threshold is None else threshold
     headingless = HEADINGLESS_THRESHOLD if headingless_threshold is None else headingless_threshold
     gaps = gap_features_many(dumps)
+    picked = []
+    for lines, (content, x), mine in zip(dumps, gaps, dump_boundary_proba(model, gaps),
+                                         strict=True):
+        cut_from = threshold if titled(lines) else headingless
+        picked.append(heading_cuts(lines, content, x, pick_boundaries(mine, threshold=cut_from)))
+    return place_cuts(dumps, [content for content, _ in gaps], picked, position=position)
+
+
+def dump_boundary_proba(
+    model: Any, gaps: Sequence[tuple[list[int], NDArray[np.float32]]]
+) -> list[NDArray[np.float64]]:
+    """Per dump, the boundary probability of each of its gaps, in one model call for them all."""
     rows = [x for _, x in gaps if len(x)]
     probs = boundary_proba(model, np.vstack(rows)) if rows else np.zeros(0)
+    bounds = np.cumsum([0, *(len(x) for _, x in gaps)]).tolist()
+    return [probs[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+def place_cuts(
+    dumps: Sequence[Sequence[Line]], contents: Sequence[Sequence[int]],
+    picked: Sequence[Sequence[int]], *, position: Any = None,
+) -> list[list[int]]:
+    """Segment indices per line, given each dump's content lines and the gaps picked for a cut.
+
+    Where, among the dropped lines of a cut gap, the new segment starts is the cut-position
+    model's choice (cut_position's rule without one); a cut that would leave a segment with no
+    body line is undone (_drop_bodyless).
+    """
     runs: list[tuple[Sequence[Line], int, int]] = []
     owner: list[int] = []
-    start = 0
-    for d, (lines, (content, x)) in enumerate(zip(dumps, gaps, strict=True)):
-        mine = probs[start : start + len(x)]
-        start += len(x)
-        cut_from = threshold if titled(lines) else headingless
-        picked = heading_cuts(lines, content, x, pick_boundaries(mine, threshold=cut_from))
-        runs += [(lines, content[g], content[g + 1]) for g in picked]
-        owner += [d] * len(picked)
+    for d, (lines, content, gaps) in enumerate(zip(dumps, contents, picked, strict=True)):
+        runs += [(lines, content[g], content[g + 1]) for g in gaps]
+        owner += [d] * len(gaps)
     if position is not None:
         firsts = learned_positions(runs, model=position)
     else:

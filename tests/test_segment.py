@@ -26,6 +26,7 @@ from cleaner.segment import (
     _Occurrences,
     boundary_proba,
     cut_position,
+    dump_boundary_proba,
     fit_boundaries,
     fit_positions,
     gap_features,
@@ -33,6 +34,7 @@ from cleaner.segment import (
     heading_cuts,
     learned_positions,
     pick_boundaries,
+    place_cuts,
     position_features,
     position_truth,
     segment,
@@ -292,6 +294,28 @@ def test_segment_many_invariants(dumps: list[list[tuple[Label, str, int]]],
     for lines, segs in zip(batch, out, strict=True):
         segments_ok(lines, segs)
 
+
+
+def test_dump_boundary_proba_gives_each_dump_its_own_gaps_in_one_call() -> None:
+    dumps = [make(body(3)), make(body(1)), make(body(4))]
+    gaps = gap_features_many(dumps)
+    stub = StubModel([0.1, 0.2, 0.3, 0.4, 0.5])
+    per_dump = dump_boundary_proba(stub, gaps)
+    assert stub.calls == 1
+    assert [p.tolist() for p in per_dump] == [[0.1, 0.2], [], [0.3, 0.4, 0.5]]
+
+
+def test_place_cuts_starts_a_segment_after_each_picked_gap() -> None:
+    lines = make([*body(2), (P, "Share this", 1), *body(3)])
+    content = [0, 1, 3, 4, 5]
+    # Gap 1 lies between content lines 1 and 3, the share button between them: the blank run
+    # before it (cut_position's rule, no position model) makes it the new segment's first line.
+    assert place_cuts([lines], [content], [[1]]) == [[0, 0, 1, 1, 1, 1]]
+    assert place_cuts([lines], [content], [[3]]) == [[0, 0, 0, 0, 0, 1]]
+    # A cut that would leave a segment without body text is undone.
+    lonely = make([(H, "A title"), *body(3)])
+    assert place_cuts([lonely], [[0, 1, 2, 3]], [[0]]) == [[0, 0, 0, 0]]
+    assert place_cuts([], [], []) == []
 
 STORY_A = [
     (B, "The harbour ferry resumed its crossings on Monday after the pier was rebuilt."),
