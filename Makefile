@@ -64,6 +64,7 @@ bench: $(STAMP)
 	mkdir -p bench/out
 	$(PY) -m bench.run --corpus $(CORPUS) --seeds fixtures/seeds --json bench/out/scores.json
 	$(PY) -m bench.noise --corpus $(CORPUS)
+	$(PY) -m bench.headroom --corpus $(CORPUS)
 	$(PY) -m bench.speed --corpus $(CORPUS)
 	$(PY) -m bench.weak --corpus $(CORPUS)
 	$(PY) -m bench.batch
