@@ -65,7 +65,8 @@ def predictions(
             split = [strip_gold(d) for d in batch]
             labelled = [apply_labels(lines, p)
                         for lines, p in zip(split, predict_proba_many(split, model), strict=True)]
-            ours = segment.segment_many(labelled, model=est["boundary"], position=est["position"])
+            ours = segment.segment_many(labelled, model=est["boundary"], position=est["position"],
+                                        cuts=est.get("cuts"))
             gaps = segment.gap_features_many(labelled)
             probs = segment.dump_boundary_proba(est["boundary"], gaps)
             picked = [top_gaps(p, gold_cuts(d)) for p, d in zip(probs, batch, strict=True)]

@@ -130,7 +130,7 @@ def stage_seconds(corpus: Path, *, batch: int = 64) -> tuple[int, dict[str, floa
                             for s, a, b in zip(split, bounds[:-1], bounds[1:], strict=True)]
             with _clock(times, "segment (gaps, boundary, position)"):
                 segs = segment.segment_many(labelled, model=est["boundary"],
-                                            position=est["position"])
+                                            position=est["position"], cuts=est.get("cuts"))
             with _clock(times, "records + langdetect"):
                 for ls, sg in zip(labelled, segs, strict=True):
                     records.build_records(ls, sg, source="x")

@@ -57,7 +57,8 @@ def label_and_segment(
         labelled = [apply_labels(lines, p)
                     for lines, p in zip(dumps, predict_proba_many(dumps, model), strict=True)]
         segments = segment_many(labelled, model=model.estimators["boundary"],
-                                position=model.estimators["position"])
+                                position=model.estimators["position"],
+                                cuts=model.estimators.get("cuts"))
     return labelled, segments
 
 

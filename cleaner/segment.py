@@ -134,6 +134,30 @@ POSITION_ROUNDS = 100
 POSITION_LEAVES = 15
 POSITION_LEARNING_RATE = 0.1
 POSITION_L2 = 10.0
+# How many cuts a dump gets: a third model decides which candidate gaps to cut. The boundary
+# model ranks the gaps of a dump well but its probabilities, fit over every kind of dump, do not
+# say how many of them are boundaries: told the gold number of cuts, the same scores halve the
+# Pk of bare dumps (bench.headroom). A candidate is a gap whose boundary probability is at least
+# CUT_CANDIDATE_MIN_P and the highest within SUPPRESS_REACH gaps; the cut model sees its score
+# beside the dump's other candidates' (how far below the strongest, how far above the next), the
+# dump's layout, and how unlike each other the whole text before and after it is (cosine of the
+# two sides' TF-IDF, and the gain of a two-topic over a one-topic word model, Utiyama and
+# Isahara 2001), and cuts where it gives CUT_THRESHOLD or more. It learns from out-of-fold
+# boundary probabilities (fit_cuts), the scores it will see on unseen dumps. It replaced
+# BOUNDARY_THRESHOLD / HEADINGLESS_THRESHOLD / TITLED_MIN_P, which a model without it still uses.
+CUT_CANDIDATE_MIN_P = 0.02
+CUT_THRESHOLD = 0.5
+CUT_ROUNDS = 100
+CUT_LEAVES = 7
+CUT_LEARNING_RATE = 0.1
+CUT_L2 = 10.0
+CUT_NAMES = (
+    "logit_p", "logit_below_top", "logit_above_next", "log_rank", "log_strong", "log_gaps",
+    "log_content", "has_headline", "max_headline_p", "dropped_share", "blank_share", "rel_pos",
+    "global_cosine", "split_gain", *(f"gap_{name}" for name in GAP_NAMES),
+)
+# Candidates at or above this probability count as strong ("log_strong").
+_STRONG_P = 0.1
 _FOOTER = re.compile(r"©|\(c\)|copyright|all rights reserved|privacy|terms of|contact us"
                      r"|back to top", re.IGNORECASE)
 _HEADER = re.compile(r"^\W*(home|menu|skip|sign in|log in|login|subscribe|search|navigation"
@@ -612,25 +636,160 @@ def segment(
 
 
 def segment_many(
-    dumps: Sequence[Sequence[Line]], *, model: Any, position: Any = None,
+    dumps: Sequence[Sequence[Line]], *, model: Any, position: Any = None, cuts: Any = None,
     threshold: float | None = None, headingless_threshold: float | None = None,
 ) -> list[list[int]]:
     """Segment indices for many labelled dumps, with one boundary-model call for the batch.
 
-    `position` is the cut-position model (fit_positions); None keeps cut_position's rule. A dump
-    not `titled` is cut from `headingless_threshold`, any other from `threshold`
-    (defaults HEADINGLESS_THRESHOLD and BOUNDARY_THRESHOLD, read at call time, so that a
-    recipe comparison's --set reaches them).
+    `position` is the cut-position model (fit_positions); None keeps cut_position's rule.
+    `cuts` is the cut model (fit_cuts): it picks the gaps to cut among the candidates, in one
+    call for the batch. Without it a dump not `titled` is cut from `headingless_threshold`, any
+    other from `threshold` (defaults HEADINGLESS_THRESHOLD and BOUNDARY_THRESHOLD, read at call
+    time, so that a recipe comparison's --set reaches them).
     """
-    threshold = BOUNDARY_THRESHOLD if threshold is None else threshold
-    headingless = HEADINGLESS_THRESHOLD if headingless_threshold is None else headingless_threshold
     gaps = gap_features_many(dumps)
-    picked = []
-    for lines, (content, x), mine in zip(dumps, gaps, dump_boundary_proba(model, gaps),
-                                         strict=True):
-        cut_from = threshold if titled(lines) else headingless
-        picked.append(heading_cuts(lines, content, x, pick_boundaries(mine, threshold=cut_from)))
+    probs = dump_boundary_proba(model, gaps)
+    if cuts is not None:
+        chosen = choose_cuts(dumps, gaps, probs, model=cuts)
+    else:
+        threshold = BOUNDARY_THRESHOLD if threshold is None else threshold
+        headingless = (HEADINGLESS_THRESHOLD if headingless_threshold is None
+                       else headingless_threshold)
+        chosen = [pick_boundaries(mine, threshold=threshold if titled(lines) else headingless)
+                  for lines, mine in zip(dumps, probs, strict=True)]
+    picked = [heading_cuts(lines, content, x, mine)
+              for lines, (content, x), mine in zip(dumps, gaps, chosen, strict=True)]
     return place_cuts(dumps, [content for content, _ in gaps], picked, position=position)
+
+
+def cut_candidates(
+    probs: NDArray[np.float64], *, min_p: float | None = None, reach: int = SUPPRESS_REACH
+) -> list[int]:
+    """Gaps the cut model may cut: p >= min_p (CUT_CANDIDATE_MIN_P) and the highest nearby."""
+    floor = CUT_CANDIDATE_MIN_P if min_p is None else min_p
+    return [int(g) for g in np.flatnonzero(probs >= floor)
+            if probs[g] >= probs[max(0, g - reach) : g + reach + 1].max()]
+
+
+def _logit(p: float) -> float:
+    """log(p / (1 - p)), p kept inside [1e-6, 1 - 1e-6]."""
+    q = min(max(p, 1e-6), 1.0 - 1e-6)
+    return math.log(q / (1.0 - q))
+
+
+def _topic_cost(counts: Counter[str], vocabulary: int) -> float:
+    """-log likelihood of the counted words under their own Laplace-smoothed unigram model."""
+    n = sum(counts.values())
+    if not n:
+        return 0.0
+    return -sum(c * math.log(c + 1) for c in counts.values()) + n * math.log(n + vocabulary)
+
+
+def _sides(lines: Sequence[Line], content: Sequence[int], gaps: Sequence[int]
+           ) -> dict[int, tuple[float, float]]:
+    """Per gap: cosine of the TF-IDF of all content before and after it, and the per-word gain
+    in -log likelihood of one word model per side over one for the whole dump."""
+    bags = [Counter(_tokens(lines[i].text)) for i in content]
+    vectors = _weights(bags)
+    whole: Counter[str] = Counter()
+    for bag in bags:
+        whole.update(bag)
+    vocabulary, words = len(whole), max(sum(whole.values()), 1)
+    one_topic = _topic_cost(whole, vocabulary)
+    out = {}
+    for g in gaps:
+        before: Counter[str] = Counter()
+        for bag in bags[: g + 1]:
+            before.update(bag)
+        after = whole - before
+        out[g] = (_cosine(_window(vectors, 0, g + 1), _window(vectors, g + 1, len(vectors))),
+                  (one_topic - _topic_cost(before, vocabulary) - _topic_cost(after, vocabulary))
+                  / words)
+    return out
+
+
+def cut_features(
+    lines: Sequence[Line], content: Sequence[int], x: NDArray[np.float32],
+    probs: NDArray[np.float64],
+) -> tuple[list[int], NDArray[np.float32]]:
+    """A dump's cut candidates and one CUT_NAMES row for each."""
+    found = cut_candidates(probs)
+    if not found:
+        return [], np.zeros((0, len(CUT_NAMES)), dtype=np.float32)
+    order = sorted(found, key=lambda g: (-probs[g], g))
+    rank = {g: r for r, g in enumerate(order)}
+    top = float(probs[order[0]])
+    heads = [1.0 if line.p is None else line.p for line in lines if line.label is Label.HEADLINE]
+    dropped = sum(line.label not in CONTENT_LABELS for line in lines) / len(lines)
+    blank = sum(line.blank_before > 0 for line in lines) / len(lines)
+    strong = sum(probs[g] >= _STRONG_P for g in found)
+    sides = _sides(lines, content, found)
+    rows = []
+    for g in found:
+        r = rank[g]
+        below = float(probs[order[r + 1]]) if r + 1 < len(order) else CUT_CANDIDATE_MIN_P / 2
+        p = float(probs[g])
+        rows.append([
+            _logit(p), _logit(p) - _logit(top), _logit(p) - _logit(below), math.log1p(r),
+            math.log1p(strong), math.log1p(len(probs)), math.log1p(len(content)),
+            float(bool(heads)), max(heads, default=0.0), dropped, blank, (g + 1) / len(probs),
+            *sides[g], *x[g].tolist(),
+        ])
+    return found, np.asarray(rows, dtype=np.float32)
+
+
+def choose_cuts(
+    dumps: Sequence[Sequence[Line]], gaps: Sequence[tuple[list[int], NDArray[np.float32]]],
+    probs: Sequence[NDArray[np.float64]], *, model: Any,
+) -> list[list[int]]:
+    """Per dump, the candidate gaps the cut model gives CUT_THRESHOLD or more; one model call."""
+    found = [cut_features(lines, content, x, mine)
+             for lines, (content, x), mine in zip(dumps, gaps, probs, strict=True)]
+    rows = [f for _, f in found if len(f)]
+    scores = model.predict_proba(np.vstack(rows))[:, 1] if rows else np.zeros(0)
+    out, start = [], 0
+    for candidates, f in found:
+        mine = scores[start : start + len(f)]
+        start += len(f)
+        out.append([g for g, q in zip(candidates, mine.tolist(), strict=True)
+                    if q >= CUT_THRESHOLD])
+    return out
+
+
+def fit_cuts(dumps: Sequence[AnnotatedDump], folds: NDArray[np.int64], *, seed: int) -> Any:
+    """Train the cut model on dumps labelled as the labeller labels them, by fold.
+
+    Each fold's candidates come from a boundary model fit on the other folds (`folds` gives
+    each dump's), so the scores it learns from are those of unseen dumps. None when there is
+    nothing to learn from (no candidate, or candidates of one kind only): segmenting then keeps
+    the thresholds.
+    """
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    pairs = [gap_truth(d) for d in dumps]
+    contents = [[i for i, line in enumerate(d.lines) if line.label in CONTENT_LABELS]
+                for d in dumps]
+    xs: list[NDArray[np.float32]] = []
+    ys: list[int] = []
+    for k in sorted(set(folds.tolist())):
+        rest = [pair for pair, f in zip(pairs, folds.tolist(), strict=True) if f != k]
+        if not any(len(x) for x, _ in rest) or len({int(v) for _, y in rest for v in y}) < 2:
+            continue
+        boundary = _fit_boundary(rest, seed=seed)
+        for i in np.flatnonzero(folds == k).tolist():
+            x, truth = pairs[i]
+            if not len(x):
+                continue
+            found, rows = cut_features(dumps[i].lines, contents[i], x, boundary_proba(boundary, x))
+            xs.append(rows)
+            ys += [int(truth[g]) for g in found]
+    if len(set(ys)) < 2:
+        return None
+    model = HistGradientBoostingClassifier(
+        max_iter=CUT_ROUNDS, max_leaf_nodes=CUT_LEAVES, learning_rate=CUT_LEARNING_RATE,
+        l2_regularization=CUT_L2, early_stopping=False, random_state=seed,
+    )
+    return model.fit(np.vstack(xs), np.asarray(ys, dtype=np.int64))
 
 
 def dump_boundary_proba(
