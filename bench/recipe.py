@@ -131,6 +131,8 @@ def score_seed(data: Data, seed: int, *, segment: bool) -> dict[str, float]:
         labelled = tr.relabel(pool, cv["all_pred"])
         estimators["boundary"] = seg.fit_boundaries(labelled, seed=seed)
         estimators["position"] = seg.fit_positions(labelled, seed=seed)
+        estimators["cuts"] = seg.fit_cuts(tr.relabel(pool, cv["all_pred"], cv["all_proba"]),
+                                          fold, seed=seed)
     model = Model(estimators, {}, vocabulary())
     column = {label: i for i, label in enumerate(LABELS)}
     probs = predict_proba_many([d.lines for d in data.held], model)

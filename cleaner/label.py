@@ -51,6 +51,8 @@ SMOOTH_WINDOW = 6
 # both stages took 1.26 s in one call per batch, 1.03 s at 1,024 rows (one thread, median of 3).
 # Stage 1 (a sparse matrix product) gains nothing from it.
 CONTEXT_ROWS = 1024
+# A model may also hold "cuts", the cut model (segment.fit_cuts): missing in a model from before
+# it, None in one trained on data with nothing to learn it from; both are cut from thresholds.
 ESTIMATORS = frozenset({"scaler", "lines", "context", "boundary", "position"})
 REBUILD_HINT = "rebuild it with `make train`"
 _LABEL_INDEX = {label: i for i, label in enumerate(LABELS)}
@@ -101,7 +103,7 @@ def _check_card(card: dict[str, Any], path: Path) -> None:
     """Refuse a model built for other labels or features; warn on another scikit-learn."""
     if card.get("labels") != [label.value for label in LABELS]:
         raise ModelError(f"{path}: model has labels {card.get('labels')}, not ours; {REBUILD_HINT}")
-    from cleaner.segment import GAP_NAMES, POSITION_NAMES
+    from cleaner.segment import CUT_NAMES, GAP_NAMES, POSITION_NAMES
 
     # A card is JSON anyone can edit: a field of the wrong type is a mismatch, not a traceback.
     features = card.get("features")
@@ -109,7 +111,9 @@ def _check_card(card: dict[str, Any], path: Path) -> None:
     if (features.get("dense") != list(DENSE_NAMES) or features.get("hash") != HASH_FEATURES
             or features.get("gaps") != list(GAP_NAMES)
             or features.get("context") != context_names()
-            or features.get("positions") != list(POSITION_NAMES)):
+            or features.get("positions") != list(POSITION_NAMES)
+            # A model from before the cut model has none, and is cut from the thresholds.
+            or features.get("cuts", list(CUT_NAMES)) != list(CUT_NAMES)):
         raise ModelError(f"{path}: model was built for other features; {REBUILD_HINT}")
     import sklearn
 

@@ -90,7 +90,9 @@ RECIPE = (
     "cleaner.segment.BOUNDARY_LEAVES", "cleaner.segment.BOUNDARY_LEARNING_RATE",
     "cleaner.segment.BOUNDARY_L2", "cleaner.segment.POSITION_ROUNDS",
     "cleaner.segment.POSITION_LEAVES", "cleaner.segment.POSITION_LEARNING_RATE",
-    "cleaner.segment.POSITION_L2",
+    "cleaner.segment.POSITION_L2", "cleaner.segment.CUT_CANDIDATE_MIN_P",
+    "cleaner.segment.CUT_THRESHOLD", "cleaner.segment.CUT_ROUNDS", "cleaner.segment.CUT_LEAVES",
+    "cleaner.segment.CUT_LEARNING_RATE", "cleaner.segment.CUT_L2",
 )
 
 # Licences of the corpus's sources, by the prefix of their page ids.
@@ -243,7 +245,8 @@ def fit_labeller(
     real = row_dump < (len(dumps) if scored is None else scored)
     pred = cv.proba.argmax(axis=1)
     return estimators, {"y": y[real], "pred": pred[real], "stage1_pred": cv.oof.argmax(1)[real],
-                        "all_pred": pred, "noisy": noisy[real], "first_proba": first_proba[real]}
+                        "all_pred": pred, "all_proba": cv.proba, "noisy": noisy[real],
+                        "first_proba": first_proba[real]}
 
 
 @dataclass(frozen=True)
@@ -316,14 +319,24 @@ class _Design:
         return _CrossValidated(oof, x2, proba)
 
 
-def relabel(dumps: Sequence[AnnotatedDump], predicted: NDArray[np.int64]) -> list[AnnotatedDump]:
-    """Copies of the dumps with the predicted labels (rows of `predicted` follow the lines)."""
+def relabel(
+    dumps: Sequence[AnnotatedDump], predicted: NDArray[np.int64],
+    proba: NDArray[np.float32] | None = None,
+) -> list[AnnotatedDump]:
+    """Copies of the dumps with the predicted labels (rows of `predicted` follow the lines).
+
+    With `proba` (rows as `predicted`), each line also gets its label's probability, rounded as
+    the pipeline rounds it (apply_labels); without, p stays as it was (None for gold lines).
+    """
     out, start = [], 0
     for dump in dumps:
-        labels = predicted[start : start + len(dump.lines)]
+        labels = predicted[start : start + len(dump.lines)].tolist()
+        ps = (None if proba is None else
+              proba[start + np.arange(len(dump.lines)), labels].tolist())
         start += len(dump.lines)
-        lines = tuple(replace(line, label=LABELS[int(k)])
-                      for line, k in zip(dump.lines, labels, strict=True))
+        lines = tuple(replace(line, label=LABELS[int(k)],
+                              p=line.p if ps is None else round(ps[i], 4))
+                      for i, (line, k) in enumerate(zip(dump.lines, labels, strict=True)))
         out.append(replace(dump, lines=lines))
     return out
 
@@ -419,8 +432,9 @@ def progress_steps(
 ) -> int:
     """How many progress messages a training run logs (for a progress bar's length)."""
     # reading, data summary, stage-1 design, each stage-1 and stage-2 fold, final fit,
-    # boundary, saving; finding contradicted lines adds their count, dropping them a second pass.
-    return (2 * folds + 6 + (1 if find_contradicted or drop_contradicted else 0)
+    # boundary, cut model, saving; finding contradicted lines adds their count, dropping them a
+    # second pass.
+    return (2 * folds + 7 + (1 if find_contradicted or drop_contradicted else 0)
             + (2 * folds if drop_contradicted else 0))
 
 
@@ -545,6 +559,11 @@ def train(
     estimators["boundary"] = segment.fit_boundaries(pool, seed=seed)
     # Where the cut goes among the furniture between two stories, learned on the same labels.
     estimators["position"] = segment.fit_positions(pool, seed=seed)
+    # How many cuts: on the same labels with their probabilities (it reads a headline's), and
+    # boundary scores out of fold.
+    say("cut model")
+    estimators["cuts"] = segment.fit_cuts(
+        relabel(everything, cv["all_pred"], cv["all_proba"]), all_folds, seed=seed)
     data = [file_entry(f) for f in files]
     first_pred = cv["first_proba"].argmax(axis=1)
     if drop_contradicted:
@@ -563,7 +582,8 @@ def train(
         "labels": [label.value for label in LABELS],
         "features": {"hash": HASH_FEATURES, "dense": list(DENSE_NAMES),
                      "context": context_names(), "gaps": list(segment.GAP_NAMES),
-                     "positions": list(segment.POSITION_NAMES)},
+                     "positions": list(segment.POSITION_NAMES),
+                     "cuts": list(segment.CUT_NAMES)},
         "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
                      "numpy": np.__version__, "scipy": scipy.__version__,
                      "joblib": joblib.__version__},

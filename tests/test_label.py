@@ -153,6 +153,8 @@ BREAKAGES = [
                  id="other-hash-size"),
     pytest.param(_edit_card(lambda c: c["features"].update(gaps=["left_body"])),
                  "other features", id="other-gap-features"),
+    pytest.param(_edit_card(lambda c: c["features"].update(cuts=["logit_p"])),
+                 "other features", id="other-cut-features"),
 ]
 
 
@@ -165,6 +167,12 @@ def test_broken_model_gives_model_error(
     with pytest.raises(ModelError, match=message) as err:
         load_model(copy)
     assert "make train" in str(err.value)
+
+
+def test_a_card_from_before_the_cut_model_still_loads(copy: Path) -> None:
+    # Models trained before the cut model have no "cuts" features: they load, cut by thresholds.
+    _edit_card(lambda c: c["features"].pop("cuts"))(copy)
+    assert set(load_model(copy).estimators) >= ESTIMATORS
 
 
 def test_other_scikit_learn_version_warns(copy: Path) -> None:

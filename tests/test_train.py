@@ -110,6 +110,19 @@ def test_relabel() -> None:
     assert [ln.label for ln in dumps[0].lines] == [Label.BODY, Label.BODY]  # inputs untouched
 
 
+def test_relabel_with_probabilities_gives_each_line_its_labels_p() -> None:
+    dumps = [dump("a-1", [Label.BODY, Label.BODY]), dump("b-2", [Label.HEADLINE])]
+    predicted = np.array([1, 0, 5], dtype=np.int64)
+    proba = np.full((3, len(LABELS)), 0.01, dtype=np.float32)
+    proba[[0, 1, 2], [1, 0, 5]] = [0.123456, 0.5, 0.98765]
+    out = relabel(dumps, predicted, proba)
+    # Rounded as apply_labels rounds what the pipeline's lines carry.
+    assert [ln.p for d in out for ln in d.lines] == [
+        round(float(np.float32(v)), 4) for v in (0.123456, 0.5, 0.98765)]
+    # Without probabilities, p stays as it was.
+    assert [ln.p for d in relabel(dumps, predicted) for ln in d.lines] == [1.0, 1.0, 1.0]
+
+
 def test_relabel_too_few_predictions() -> None:
     with pytest.raises(ValueError, match="shorter"):
         relabel([dump("a-1", [Label.BODY] * 3)], np.array([0, 0], dtype=np.int64))
