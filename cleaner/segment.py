@@ -6,8 +6,10 @@ and blank space lies in it, and how lexically alike the text before and after it
 in-dump TF-IDF windows, TextTiling's idea, with a depth score relative to nearby gaps). A headline
 is compared with the text before and after it, so a title block that a scraper put after its own
 story stays with that story. A gradient-boosted classifier (or several, bagged: BOUNDARY_BAGS)
-turns the features into a boundary probability; gaps above BOUNDARY_THRESHOLD are cut
-(HEADINGLESS_THRESHOLD in a dump without a headline).
+turns the features into a boundary probability; a second one, the cut model, decides which of
+each dump's strongest gaps to cut, from their scores side by side and the words on either side
+(a model without one cuts gaps above BOUNDARY_THRESHOLD, HEADINGLESS_THRESHOLD in a dump without
+a headline).
 """
 
 from __future__ import annotations
@@ -697,10 +699,12 @@ def _sides(lines: Sequence[Line], content: Sequence[int], gaps: Sequence[int]
     vocabulary, words = len(whole), max(sum(whole.values()), 1)
     one_topic = _topic_cost(whole, vocabulary)
     out = {}
-    for g in gaps:
-        before: Counter[str] = Counter()
-        for bag in bags[: g + 1]:
+    before: Counter[str] = Counter()
+    done = 0
+    for g in sorted(gaps):  # the words before each gap, added up once from the start
+        for bag in bags[done : g + 1]:
             before.update(bag)
+        done = g + 1
         after = whole - before
         out[g] = (_cosine(_window(vectors, 0, g + 1), _window(vectors, g + 1, len(vectors))),
                   (one_topic - _topic_cost(before, vocabulary) - _topic_cost(after, vocabulary))
