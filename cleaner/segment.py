@@ -664,15 +664,6 @@ def segment_many(
     return place_cuts(dumps, [content for content, _ in gaps], picked, position=position)
 
 
-def cut_candidates(
-    probs: NDArray[np.float64], *, min_p: float | None = None, reach: int = SUPPRESS_REACH
-) -> list[int]:
-    """Gaps the cut model may cut: p >= min_p (CUT_CANDIDATE_MIN_P) and the highest nearby."""
-    floor = CUT_CANDIDATE_MIN_P if min_p is None else min_p
-    return [int(g) for g in np.flatnonzero(probs >= floor)
-            if probs[g] >= probs[max(0, g - reach) : g + reach + 1].max()]
-
-
 def _logit(p: float) -> float:
     """log(p / (1 - p)), p kept inside [1e-6, 1 - 1e-6]."""
     q = min(max(p, 1e-6), 1.0 - 1e-6)
@@ -716,8 +707,12 @@ def cut_features(
     lines: Sequence[Line], content: Sequence[int], x: NDArray[np.float32],
     probs: NDArray[np.float64],
 ) -> tuple[list[int], NDArray[np.float32]]:
-    """A dump's cut candidates and one CUT_NAMES row for each."""
-    found = cut_candidates(probs)
+    """A dump's cut candidates and one CUT_NAMES row for each.
+
+    The candidates are the gaps the thresholds' rule would cut from CUT_CANDIDATE_MIN_P (read at
+    call time): at or above it, and the strongest within SUPPRESS_REACH gaps.
+    """
+    found = pick_boundaries(probs, threshold=CUT_CANDIDATE_MIN_P)
     if not found:
         return [], np.zeros((0, len(CUT_NAMES)), dtype=np.float32)
     order = sorted(found, key=lambda g: (-probs[g], g))

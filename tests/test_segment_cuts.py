@@ -11,22 +11,21 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from cleaner import segment
 from cleaner.segment import (
     BOUNDARY_THRESHOLD,
+    CUT_CANDIDATE_MIN_P,
     CUT_NAMES,
     CUT_THRESHOLD,
     GAP_NAMES,
     HEADINGLESS_THRESHOLD,
     choose_cuts,
-    cut_candidates,
     cut_features,
     fit_cuts,
     gap_features,
     gap_features_many,
+    pick_boundaries,
     segment_many,
 )
 from cleaner.types import AnnotatedDump, Label, Line
@@ -66,23 +65,17 @@ def lines_of(texts: Sequence[str], *, label: Label = B) -> list[Line]:
     return [Line(number=i + 1, text=t, label=label, p=0.9) for i, t in enumerate(texts)]
 
 
-@given(st.lists(st.floats(0, 1), max_size=30), st.floats(0, 1), st.integers(0, 4))
-def test_candidates_are_the_local_maxima_above_the_floor(
-    probs: list[float], floor: float, reach: int
+def test_candidates_are_the_gaps_the_rule_picks_from_the_floor(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    p = np.asarray(probs, dtype=np.float64)
-    found = cut_candidates(p, min_p=floor, reach=reach)
-    assert found == sorted(set(found))
-    for g in range(len(p)):
-        near = p[max(0, g - reach) : g + reach + 1]
-        assert (g in found) == (p[g] >= floor and p[g] >= near.max())
-
-
-def test_candidate_floor_is_read_when_called(monkeypatch: pytest.MonkeyPatch) -> None:
+    dump = lines_of([*HARBOUR, *ORCHARD])
+    content, x = gap_features(dump)
     p = np.asarray([0.0, 0.05, 0.0, 0.0, 0.0, 0.0, 0.3])
-    assert cut_candidates(p) == [1, 6]
+    found = cut_features(dump, content, x, p)[0]
+    assert found == pick_boundaries(p, threshold=CUT_CANDIDATE_MIN_P) == [1, 6]
+    # The floor is read when called, so a recipe comparison's --set reaches it.
     monkeypatch.setattr(segment, "CUT_CANDIDATE_MIN_P", 0.1)
-    assert cut_candidates(p) == [6]
+    assert cut_features(dump, content, x, p)[0] == [6]
 
 
 def test_cut_features_tell_a_change_of_topic_from_one_story() -> None:
