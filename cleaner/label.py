@@ -129,13 +129,14 @@ def _check_card(card: dict[str, Any], path: Path) -> None:
 def load_model(path: str | Path | None = None) -> Model:
     """Load and verify a model: its bytes must match the SHA-256 in its card before unpickling."""
     model_path = Path(path) if path is not None else default_model_path()
-    card = _read_card(model_path)
+    # The model file first: a mistyped --model should name the path the user gave, not its card.
     try:
         data = model_path.read_bytes()
     except FileNotFoundError:
         raise ModelError(f"{model_path}: model file missing; {REBUILD_HINT}") from None
     except OSError as err:
         raise ModelError(f"{model_path}: cannot read ({err.strerror}); {REBUILD_HINT}") from None
+    card = _read_card(model_path)
     if sha256_bytes(data) != card["sha256"]:
         # Pickle is code: a file that is not the one the card describes is never loaded.
         raise ModelError(

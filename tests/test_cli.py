@@ -325,8 +325,10 @@ def assert_model_error(result: Result, *, expect: str) -> None:
 
 @pytest.mark.parametrize("command", ["split", "label"])
 def test_missing_model(tmp_path: Path, command: str) -> None:
-    result = invoke(command, "--model", str(tmp_path / "none.joblib"), DUMPS[3])
-    assert_model_error(result, expect="missing")
+    missing = tmp_path / "none.joblib"
+    result = invoke(command, "--model", str(missing), DUMPS[3])
+    # Neither the file nor its card exists: the message names the path the user typed.
+    assert_model_error(result, expect=f"{missing}: model file missing")
 
 
 def corrupt_copy(tmp_path: Path) -> Path:
