@@ -128,7 +128,7 @@ def stage_seconds(corpus: Path, *, batch: int = 64) -> tuple[int, dict[str, floa
             with _clock(times, "apply labels"):
                 labelled = [apply_labels(s, p2[a:b])
                             for s, a, b in zip(split, bounds[:-1], bounds[1:], strict=True)]
-            with _clock(times, "segment (gaps, boundary, position)"):
+            with _clock(times, "segment (gaps, boundary, cuts, position)"):
                 segs = segment.segment_many(labelled, model=est["boundary"],
                                             position=est["position"], cuts=est.get("cuts"))
             with _clock(times, "records + langdetect"):
