@@ -22,7 +22,7 @@ from bench.joins import held_out_joins
 from cleaner import segment
 from cleaner.annotated import held_out, read_dumps
 from cleaner.evaluate import Prediction, evaluate_by_kind, strip_gold
-from cleaner.label import Model, apply_labels, load_model, predict_proba_many
+from cleaner.label import Model, label_many, load_model
 from cleaner.pipeline import one_thread
 from cleaner.types import AnnotatedDump, Label, Line
 
@@ -63,8 +63,7 @@ def predictions(
         for start in range(0, len(dumps), BATCH):
             batch = dumps[start : start + BATCH]
             split = [strip_gold(d) for d in batch]
-            labelled = [apply_labels(lines, p)
-                        for lines, p in zip(split, predict_proba_many(split, model), strict=True)]
+            labelled = label_many(split, model)
             ours = segment.segment_many(labelled, model=est["boundary"], position=est["position"],
                                         cuts=est.get("cuts"))
             gaps = segment.gap_features_many(labelled)

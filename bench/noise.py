@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from cleaner.annotated import held_out, page_groups, read_dumps
 from cleaner.errors import CleanerError
 from cleaner.evaluate import strip_gold
-from cleaner.label import Model, default_model_path, load_model, predict_proba_many
+from cleaner.label import Model, best_labels, default_model_path, load_model, predict_proba_many
 from cleaner.train import contradicted
 from cleaner.types import LABELS, AnnotatedDump, Label
 
@@ -59,10 +59,12 @@ def body_f1(gold: NDArray[np.int64], pred: NDArray[np.int64]) -> float:
 
 def noise_report(dumps: Sequence[AnnotatedDump], model: Model) -> NoiseReport:
     """The model's body-vs-rest errors on the dumps, and how many sit on suspect gold lines."""
-    proba = np.vstack(predict_proba_many([strip_gold(d) for d in dumps], model))
+    lines = [strip_gold(d) for d in dumps]
+    probs = predict_proba_many(lines, model)
+    proba = np.vstack(probs)
     gold = np.array([LABELS.index(line.label or Label.BOILERPLATE)
                      for d in dumps for line in d.lines], dtype=np.int64)
-    pred = proba.argmax(axis=1)
+    pred = np.concatenate(best_labels(lines, probs, model))
     wrong = (gold == _BODY) != (pred == _BODY)
     noisy = contradicted(gold, proba)
     group_of_dump = page_groups(dumps)

@@ -122,7 +122,7 @@ def score_seed(data: Data, seed: int, *, segment: bool) -> dict[str, float]:
     from cleaner import train as tr
     from cleaner.evaluate import evaluate_model
     from cleaner.features import vocabulary
-    from cleaner.label import Model, predict_proba_many
+    from cleaner.label import Model, best_labels, predict_proba_many
     from cleaner.types import LABELS
 
     pool, weights, fold = tr.training_pool(data.train, data.weights, seed=seed)
@@ -135,17 +135,19 @@ def score_seed(data: Data, seed: int, *, segment: bool) -> dict[str, float]:
                                           fold, seed=seed)
     model = Model(estimators, {}, vocabulary())
     column = {label: i for i, label in enumerate(LABELS)}
-    probs = predict_proba_many([d.lines for d in data.held], model)
+    held_lines = [d.lines for d in data.held]
+    probs = predict_proba_many(held_lines, model)
     # (Gold lines always carry a label; the `or` is for the type checker.)
     gold = np.concatenate([[column[line.label or Label.BOILERPLATE] for line in d.lines]
                            for d in data.held])
-    pred = np.concatenate([p.argmax(1) for p in probs])
+    pred = np.concatenate(best_labels(held_lines, probs, model))
     row = {"body F1": float(f1_score(gold == 0, pred == 0)),
            "macro-F1": float(f1_score(gold, pred, average="macro", labels=range(len(LABELS))))}
     for name, dumps in data.own.items():
-        own_probs = predict_proba_many([d.lines for d in dumps], model)
+        own = [d.lines for d in dumps]
+        own_labels = best_labels(own, predict_proba_many(own, model), model)
         row[f"{name} body errors"] = body_errors(
-            dumps, [[LABELS[k] for k in p.argmax(1)] for p in own_probs])
+            dumps, [[LABELS[k] for k in best] for best in own_labels])
     if segment:
         from bench.joins import held_out_joins
 

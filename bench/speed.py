@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import resource
 import shutil
@@ -91,6 +92,7 @@ def stage_seconds(corpus: Path, *, batch: int = 64) -> tuple[int, dict[str, floa
     from cleaner.label import (
         CONTEXT_ROWS,
         apply_labels,
+        best_labels,
         context_matrix,
         label_proba,
         line_inputs,
@@ -125,9 +127,12 @@ def stage_seconds(corpus: Path, *, batch: int = 64) -> tuple[int, dict[str, floa
             with _clock(times, "stage 2 predict"):
                 p2 = label_proba(est["context"], x2, rows=CONTEXT_ROWS)
             bounds = np.cumsum([0, *sizes])
+            probs = [p2[a:b] for a, b in itertools.pairwise(bounds)]
+            with _clock(times, "decode labels"):
+                best = best_labels(split, probs, model)
             with _clock(times, "apply labels"):
-                labelled = [apply_labels(s, p2[a:b])
-                            for s, a, b in zip(split, bounds[:-1], bounds[1:], strict=True)]
+                labelled = [apply_labels(s, p, b)
+                            for s, p, b in zip(split, probs, best, strict=True)]
             with _clock(times, "segment (gaps, boundary, cuts, position)"):
                 segs = segment.segment_many(labelled, model=est["boundary"],
                                             position=est["position"], cuts=est.get("cuts"))

@@ -44,7 +44,7 @@ from cleaner.annotated import page_ids, read_dumps
 from cleaner.errors import CleanerError
 from cleaner.evaluate import Prediction, Scores, evaluate
 from cleaner.features import vocabulary
-from cleaner.label import Model, apply_labels, predict_proba_many
+from cleaner.label import Model, label_many
 from cleaner.train import DEFAULT_SEED, FIXTURE_WEIGHT, fit_labeller
 from cleaner.types import AnnotatedDump, Label
 from cleaner.weak import WeakLabelError, demote_repeated, extracted_view, weak_label_html
@@ -131,19 +131,17 @@ def fit(dumps: Sequence[AnnotatedDump], weights: Sequence[float], *, seed: int) 
 
 def score(model: Model, dumps: Sequence[AnnotatedDump]) -> Scores:
     """Line-label scores of a labeller on gold dumps (each dump one segment)."""
-    probs = predict_proba_many([d.lines for d in dumps], model)
     predictions = []
-    for dump, p in zip(dumps, probs, strict=True):
-        labels = tuple(line.label or Label.BOILERPLATE for line in apply_labels(dump.lines, p))
+    for lines in label_many([d.lines for d in dumps], model):
+        labels = tuple(line.label or Label.BOILERPLATE for line in lines)
         predictions.append(Prediction(labels=labels, segments=(0,) * len(labels)))
     return evaluate(zip(dumps, predictions, strict=True))
 
 
 def model_labelled(model: Model, dumps: Sequence[AnnotatedDump]) -> list[AnnotatedDump]:
     """Copies of dumps with a model's labels instead of theirs."""
-    probs = predict_proba_many([d.lines for d in dumps], model)
-    return [replace(d, lines=tuple(apply_labels(d.lines, p)))
-            for d, p in zip(dumps, probs, strict=True)]
+    return [replace(d, lines=tuple(lines))
+            for d, lines in zip(dumps, label_many([d.lines for d in dumps], model), strict=True)]
 
 
 def weak_label_quality(weak: Sequence[AnnotatedDump], gold: Sequence[AnnotatedDump]) -> Scores:

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
-from cleaner.label import Model, apply_labels, load_model, predict_proba_many
+from cleaner.label import Model, label_many, load_model
 from cleaner.read import split_lines
 from cleaner.records import build_records
 from cleaner.segment import segment_many
@@ -54,8 +54,7 @@ def label_and_segment(
 ) -> tuple[list[list[Line]], list[list[int]]]:
     """The labelled lines and the article index of each line, for a batch of split dumps."""
     with one_thread():
-        labelled = [apply_labels(lines, p)
-                    for lines, p in zip(dumps, predict_proba_many(dumps, model), strict=True)]
+        labelled = label_many(dumps, model)
         segments = segment_many(labelled, model=model.estimators["boundary"],
                                 position=model.estimators["position"],
                                 cuts=model.estimators.get("cuts"))
@@ -89,4 +88,4 @@ def label_lines(text: str | Sequence[Line], *, model: Model | None = None) -> li
     model = model if model is not None else shipped_model()
     lines = split_lines(text) if isinstance(text, str) else list(text)
     with one_thread():
-        return apply_labels(lines, predict_proba_many([lines], model)[0])
+        return label_many([lines], model)[0]

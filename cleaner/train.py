@@ -11,6 +11,7 @@ import argparse
 import errno
 import hashlib
 import importlib
+import itertools
 import os
 import platform
 import sys
@@ -43,6 +44,8 @@ from cleaner.label import (
     card_path,
     context_matrix,
     context_names,
+    decode,
+    fit_transitions,
     line_inputs,
     save_model,
     stage1_matrix,
@@ -83,6 +86,7 @@ RECIPE = (
     "cleaner.train.STAGE1_ITERATIONS", "cleaner.train.SYNTHETIC_SHARE",
     "cleaner.train.STAGE2_ITERATIONS", "cleaner.train.STAGE2_LEAVES",
     "cleaner.train.STAGE2_LEARNING_RATE", "cleaner.train.STAGE2_L2",
+    "cleaner.label.SEQUENCE_WEIGHT",
     "cleaner.augment.TITLE_AFTER_SHARE", "cleaner.augment.HEADLESS_SHARE",
     "cleaner.augment.SUMMARY_SHARE", "cleaner.augment.TEASER_RUN_SHARE",
     "cleaner.augment.BARE_SHARE",
@@ -202,7 +206,10 @@ def fit_labeller(
     find_contradicted: bool = False,
     drop_contradicted: bool = False,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Fit both stages (stage 2 on out-of-fold stage-1 probabilities); return estimators, CV.
+    """Fit both stages (stage 2 on out-of-fold stage-1 probabilities) and the label transitions.
+
+    Returns the estimators and the cross-validation results, whose predictions are decoded
+    with the transitions as the pipeline decodes (label.decode).
 
     `fold` gives each dump's cross-validation fold, 0 to folds - 1 (default: assign_folds).
     With `find_contradicted`, the CV results' `noisy` marks the lines whose gold label
@@ -239,11 +246,18 @@ def fit_labeller(
         sample_w = np.where(noisy, 0.0, sample_w)
         cv = design.cross_validate(sample_w, say)
     say("final fit")
+    # The transitions are 72 counts of the whole pool, not refit per fold: what they could
+    # carry over from a fold's own lines is negligible beside stage 2's probabilities.
+    transitions = fit_transitions(dumps)
     estimators = {"scaler": scaler, "lines": design.fit_stage1(sample_w),
-                  "context": design.stage2().fit(cv.x2, y, sample_weight=sample_w)}
+                  "context": design.stage2().fit(cv.x2, y, sample_weight=sample_w),
+                  "transitions": transitions}
     # Scores count only the first `scored` dumps (the real ones, not synthetic joins).
     real = row_dump < (len(dumps) if scored is None else scored)
-    pred = cv.proba.argmax(axis=1)
+    bounds = np.cumsum([0, *(len(d.lines) for d in dumps)])
+    pred = np.concatenate([np.zeros(0, np.int64), *decode(
+        [cv.proba[a:b] for a, b in itertools.pairwise(bounds)], [d.lines for d in dumps],
+        transitions)])
     return estimators, {"y": y[real], "pred": pred[real], "stage1_pred": cv.oof.argmax(1)[real],
                         "all_pred": pred, "all_proba": cv.proba, "noisy": noisy[real],
                         "first_proba": first_proba[real]}

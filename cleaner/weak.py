@@ -492,10 +492,10 @@ def label_line(
 
 def model_labels(lines: Sequence[PageLine], model: Model) -> list[Line]:
     """The page lines as a model labels them (label and probability)."""
-    from cleaner.label import apply_labels, predict_proba_many
+    from cleaner.label import label_many
 
     plain = [Line(number=i, text=line.text) for i, line in enumerate(lines, start=1)]
-    return apply_labels(plain, predict_proba_many([plain], model)[0])
+    return label_many([plain], model)[0]
 
 
 # --- pages -> dumps -----------------------------------------------------------------------------

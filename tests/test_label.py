@@ -23,11 +23,16 @@ from cleaner.errors import ModelError
 from cleaner.features import DENSE_NAMES
 from cleaner.label import (
     ESTIMATORS,
+    PROB_FLOOR,
     Model,
     apply_labels,
+    best_labels,
     card_path,
     context_matrix,
     context_names,
+    decode,
+    fit_transitions,
+    label_many,
     label_proba,
     line_inputs,
     load_model,
@@ -37,7 +42,7 @@ from cleaner.label import (
     stage1_matrix,
 )
 from cleaner.read import split_lines
-from cleaner.types import LABELS, Label, Line
+from cleaner.types import LABELS, AnnotatedDump, Label, Line
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN = ROOT / "fixtures" / "annotated" / "train.jsonl"
@@ -334,3 +339,109 @@ def test_context_matrix_of_a_batch_is_its_dumps_one_by_one(sizes: list[int], see
     bounds = np.cumsum([0, *sizes])
     alone = [context_matrix(dense[a:b], probs[a:b], [b - a]) for a, b in itertools.pairwise(bounds)]
     np.testing.assert_array_equal(batch, np.vstack(alone))
+
+
+# --- decoding the label sequence ----------------------------------------------------------------
+
+TEASER, BODY = LABELS.index(Label.TEASER), LABELS.index(Label.BODY)
+
+
+def lines_of(blanks: list[int]) -> list[Line]:
+    return [Line(number=i + 1, text=f"line {i}", blank_before=b) for i, b in enumerate(blanks)]
+
+
+def path_score(path: tuple[int, ...], probs: np.ndarray, blanks: list[int],
+               transitions: np.ndarray) -> float:
+    """What decode maximises: log-probabilities of the path's labels plus its transition scores."""
+    k = len(LABELS)
+    total, previous = 0.0, k
+    for label, row, blank in zip(path, probs, blanks, strict=True):
+        total += float(np.log(max(float(row[label]), PROB_FLOOR)))
+        total += float(transitions[int(blank > 0), previous, label])
+        previous = label
+    return total
+
+
+@given(st.lists(st.integers(0, 2), min_size=1, max_size=4), st.integers(0, 2**32 - 1))
+def test_decode_finds_the_best_path(blanks: list[int], seed: int) -> None:
+    # Brute force over every label sequence of a short dump: no path scores higher.
+    rng = np.random.default_rng(seed)
+    probs = rng.dirichlet(np.full(len(LABELS), 0.5), size=len(blanks)).astype(np.float32)
+    transitions = rng.normal(size=(2, len(LABELS) + 1, len(LABELS)))
+    (path,) = decode([probs], [lines_of(blanks)], transitions)
+    best = max(path_score(p, probs, blanks, transitions)
+               for p in itertools.product(range(len(LABELS)), repeat=len(blanks)))
+    assert path_score(tuple(path.tolist()), probs, blanks, transitions) == pytest.approx(best)
+
+
+@given(st.lists(st.integers(0, 12), min_size=1, max_size=8), st.integers(0, 2**32 - 1))
+def test_decode_of_a_batch_is_its_dumps_one_by_one(sizes: list[int], seed: int) -> None:
+    # A line's label must not depend on the other dumps of its batch, nor on their lengths.
+    rng = np.random.default_rng(seed)
+    probs = [rng.dirichlet(np.full(len(LABELS), 0.3), size=n).astype(np.float32) for n in sizes]
+    dumps = [lines_of(rng.integers(0, 2, size=n).tolist()) for n in sizes]
+    transitions = rng.normal(size=(2, len(LABELS) + 1, len(LABELS)))
+    batch = decode(probs, dumps, transitions)
+    assert [len(p) for p in batch] == sizes
+    for p, lines, got in zip(probs, dumps, batch, strict=True):
+        np.testing.assert_array_equal(got, decode([p], [lines], transitions)[0])
+
+
+def test_decode_without_transition_scores_is_the_most_probable_label() -> None:
+    rng = np.random.default_rng(3)
+    probs = rng.dirichlet(np.ones(len(LABELS)), size=40).astype(np.float32)
+    (path,) = decode([probs], [lines_of([0] * 40)], np.zeros((2, len(LABELS) + 1, len(LABELS))))
+    np.testing.assert_array_equal(path, probs.argmax(axis=1))
+
+
+def run_of_teasers(middle: list[float]) -> np.ndarray:
+    """Probabilities of five teaser paragraphs whose middle one is `middle`."""
+    sure = [0.05, 0.0, 0.0, 0.9, 0.0, 0.05]
+    return np.array([sure, sure, middle, sure, sure], dtype=np.float32)
+
+
+def test_decode_keeps_a_run_of_teasers_whole() -> None:
+    # Training data where teasers come in runs: a paragraph stage 2 is torn about (body 0.55,
+    # teaser 0.4) inside a run is a teaser; one it is sure of (body 0.97) stays body.
+    teaser_run = AnnotatedDump("t", "extracted", "test", tuple(
+        Line(i, f"line {i}", 0, Label.TEASER if 3 <= i <= 8 else Label.BODY)
+        for i in range(1, 12)), (0,) * 11)
+    transitions = fit_transitions([teaser_run] * 20, weight=0.5)
+    torn = run_of_teasers([0.55, 0.0, 0.0, 0.4, 0.0, 0.05])
+    sure = run_of_teasers([0.97, 0.0, 0.0, 0.02, 0.0, 0.01])
+    torn_path, sure_path = decode([torn, sure], [lines_of([0] * 5)] * 2, transitions)
+    assert torn.argmax(axis=1)[2] == BODY
+    assert torn_path.tolist() == [TEASER] * 5
+    assert sure_path[2] == BODY
+
+
+def test_fit_transitions_counts_label_pairs() -> None:
+    dump = AnnotatedDump("d", "page", "test", (
+        Line(1, "Title", 0, Label.HEADLINE), Line(2, "By me", 0, Label.BYLINE),
+        Line(3, "Text.", 1, Label.BODY), Line(4, "More.", 0, Label.BODY)), (0,) * 4)
+    scores = fit_transitions([dump] * 10, weight=1.0)
+    k = len(LABELS)
+    assert scores.shape == (2, k + 1, k)
+    # Log-probabilities: each row is a distribution over the next label, none impossible.
+    np.testing.assert_allclose(np.exp(scores).sum(axis=2), 1.0)
+    assert np.isfinite(scores).all()
+    head, by, body = (LABELS.index(x) for x in (Label.HEADLINE, Label.BYLINE, Label.BODY))
+    assert scores[0, k].argmax() == head  # dumps start with a headline
+    assert scores[0, head].argmax() == by
+    assert scores[1, by].argmax() == body  # after a blank line
+    assert scores[0, body].argmax() == body
+    np.testing.assert_allclose(fit_transitions([dump], weight=0.2),
+                               0.2 * fit_transitions([dump], weight=1.0))
+
+
+def test_a_model_without_transitions_labels_by_the_most_probable(model: Model) -> None:
+    # A model from before the decoder still loads, and labels each line by its argmax.
+    lines = fixture_dumps()[1]
+    older = Model({k: v for k, v in model.estimators.items() if k != "transitions"},
+                  model.card, model.vocab)
+    (probs,) = predict_proba_many([lines], older)
+    assert [ln.label for ln in label_many([lines], older)[0]] == [
+        LABELS[k] for k in probs.argmax(axis=1)]
+    assert "transitions" in model.estimators
+    assert [ln.label for ln in label_many([lines], model)[0]] == [
+        LABELS[k] for k in best_labels([lines], [probs], model)[0]]
