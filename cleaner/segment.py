@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 import re
+import statistics
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -187,17 +189,25 @@ def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
         return 0.0
     if len(a) > len(b):
         a, b = b, a
-    dot = sum(v * b.get(w, 0.0) for w, v in a.items())
-    norm = math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
+    # map() instead of generators: the same products summed in the same order, at C speed.
+    dot = sum(map(operator.mul, a.values(), map(b.get, a, itertools.repeat(0.0))))
+    norm = math.sqrt(sum(map(operator.mul, a.values(), a.values()))
+                     * sum(map(operator.mul, b.values(), b.values())))
     return dot / norm if norm else 0.0
 
 
 def _window(vectors: Sequence[dict[str, float]], start: int, stop: int) -> dict[str, float]:
     """Sum of the vectors in [start, stop), clipped to the sequence."""
-    out: dict[str, float] = {}
-    for vec in vectors[max(start, 0) : max(min(stop, len(vectors)), 0)]:
+    part = vectors[max(start, 0) : max(min(stop, len(vectors)), 0)]
+    if not part:
+        return {}
+    # A copy of the first vector is the sum so far: 0.0 + v is v for every weight but -0.0,
+    # and TF-IDF weights are positive. Words then keep the order they are first met in.
+    out = dict(part[0])
+    get = out.get
+    for vec in part[1:]:
         for w, v in vec.items():
-            out[w] = out.get(w, 0.0) + v
+            out[w] = get(w, 0.0) + v
     return out
 
 
@@ -209,20 +219,22 @@ def _sparse_rows(dumps: Sequence[Sequence[dict[str, float]]]) -> Any:
     """
     from scipy import sparse
 
-    rows: list[int] = []
-    cols: list[int] = []
-    vals: list[float] = []
-    row = col = 0
-    for vectors in dumps:
-        index: dict[str, int] = {}
-        for vec in vectors:
-            for w, v in vec.items():
-                rows.append(row)
-                cols.append(col + index.setdefault(w, len(index)))
-                vals.append(v)
-            row += 1
+    vectors = [vec for dump in dumps for vec in dump]
+    # The same (row, column, value) entries in the same order as one append per entry gave:
+    # a dump's words are numbered in the order they are first met, after the dumps before it.
+    cols: list[NDArray[np.int64]] = []
+    col = 0
+    for dump in dumps:
+        words = [w for vec in dump for w in vec]
+        index = {w: k for k, w in enumerate(dict.fromkeys(words))}
+        cols.append(col + np.fromiter(map(index.__getitem__, words), np.int64, len(words)))
         col += max(len(index), 1)
-    return sparse.csr_matrix((vals, (rows, cols)), shape=(row, max(col, 1)))
+    sizes = [len(vec) for vec in vectors]
+    vals = np.fromiter(itertools.chain.from_iterable(vec.values() for vec in vectors),
+                       np.float64, sum(sizes))
+    rows = np.repeat(np.arange(len(vectors), dtype=np.int64), sizes)
+    return sparse.csr_matrix((vals, (rows, np.concatenate([np.zeros(0, np.int64), *cols]))),
+                             shape=(len(vectors), max(col, 1)))
 
 
 def _window_similarities(matrix: Any, sizes: Sequence[int], width: int) -> list[list[float]]:
@@ -300,12 +312,10 @@ def _gap_rows(
     """One dump's gap feature rows, given its content lines' words and window similarities."""
     if len(content) < 2:
         return content, np.zeros((0, len(GAP_NAMES)), dtype=np.float32)
-    first_seen: dict[str, int] = {}
-    last_seen: dict[str, int] = {}
-    for j, bag in enumerate(bags):
-        for w in bag:
-            first_seen.setdefault(w, j)
-            last_seen[w] = j
+    # Comprehensions, not a setdefault per word: a later line overwrites, so walking the lines
+    # backwards leaves each word's first line.
+    last_seen = {w: j for j, bag in enumerate(bags) for w in bag}
+    first_seen = {w: j for j, bag in reversed(list(enumerate(bags))) for w in bag}
     n_gaps = len(content) - 1
     # Runs of consecutive headline/byline lines: where does the run containing j start and end?
     heading_run_start = list(range(len(content)))
@@ -314,8 +324,10 @@ def _gap_rows(
             heading_run_start[j] = heading_run_start[j - 1]
     # The same dip means more in a dump whose paragraphs are otherwise alike: compare each gap
     # with the dump's own similarities.
-    near_median = float(np.median(sim_near))
-    far_median = float(np.median(sim_far))
+    # statistics.median, not np.median: the same float (the middle value, or the two middle
+    # values added and halved; similarities are never NaN) without numpy's cost per call.
+    near_median = statistics.median(sim_near)
+    far_median = statistics.median(sim_far)
     far_rank = np.argsort(np.argsort(sim_far, kind="stable"), kind="stable") / max(n_gaps - 1, 1)
     # Body characters since the last heading line before each gap, and from each gap's right
     # heading block to the next one: a title block with no story after it closes the one before.
@@ -349,7 +361,7 @@ def _gap_rows(
         left, right = lines[a], lines[b]
         between = lines[a + 1 : b]
         blanks = [line.blank_before for line in lines[a + 1 : b + 1]]
-        dropped = Counter(line.label for line in between)
+        dropped = {line.label for line in between}
         head_before = head_after = 0.0
         if right.label in _HEADINGS:
             # Compare the heading with the story before it and the story after its block.
@@ -370,7 +382,7 @@ def _gap_rows(
             math.log1p(g + 1 - heading_run_start[g]), math.log1p(n_gaps - g),
             (g + 1) / len(content),
             left.label in _HEADINGS and g - heading_run_start[g] >= 1,
-            dropped[Label.TEASER] > 0, dropped[Label.COMMENT] > 0, dropped[Label.BOILERPLATE] > 0,
+            Label.TEASER in dropped, Label.COMMENT in dropped, Label.BOILERPLATE in dropped,
             sim_near[g] - near_median, sim_far[g] - far_median, far_rank[g],
             sim_far[g] <= min(sim_far[max(0, g - DEPTH_REACH) : g + DEPTH_REACH + 1]),
             math.log1p(len(content)), novel, orphan, novel * orphan,
