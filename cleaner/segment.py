@@ -20,7 +20,7 @@ import operator
 import re
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -292,6 +292,17 @@ def gap_features_many(
     dumps: Sequence[Sequence[Line]],
 ) -> list[tuple[list[int], NDArray[np.float32]]]:
     """gap_features of many dumps, their lexical similarities in one batch of sparse products."""
+    return _gaps_and_words(dumps)[0]
+
+
+# Per dump: the bag of content words and the TF-IDF vector of each of its content lines.
+Words = tuple[list[Counter[str]], list[dict[str, float]]]
+
+
+def _gaps_and_words(
+    dumps: Sequence[Sequence[Line]],
+) -> tuple[list[tuple[list[int], NDArray[np.float32]]], list[Words]]:
+    """gap_features_many, and the words it read: the cut features use them again."""
     contents = [[i for i, line in enumerate(lines) if line.label in CONTENT_LABELS]
                 for lines in dumps]
     bags = [[Counter(_tokens(lines[i].text)) for i in content]
@@ -301,8 +312,9 @@ def gap_features_many(
     matrix = _sparse_rows(vectors)
     near = _window_similarities(matrix, sizes, NEAR_WINDOW)
     far = _window_similarities(matrix, sizes, FAR_WINDOW)
-    return [_gap_rows(*args) for args in zip(dumps, contents, bags, vectors, near, far,
-                                              strict=True)]
+    gaps = [_gap_rows(*args) for args in zip(dumps, contents, bags, vectors, near, far,
+                                             strict=True)]
+    return gaps, list(zip(bags, vectors, strict=True))
 
 
 def _gap_rows(
@@ -661,10 +673,10 @@ def segment_many(
     other from `threshold` (defaults HEADINGLESS_THRESHOLD and BOUNDARY_THRESHOLD, read at call
     time, so that a recipe comparison's --set reaches them).
     """
-    gaps = gap_features_many(dumps)
+    gaps, words = _gaps_and_words(dumps)
     probs = dump_boundary_proba(model, gaps)
     if cuts is not None:
-        chosen = choose_cuts(dumps, gaps, probs, model=cuts)
+        chosen = choose_cuts(dumps, gaps, probs, model=cuts, words=words)
     else:
         threshold = BOUNDARY_THRESHOLD if threshold is None else threshold
         headingless = (HEADINGLESS_THRESHOLD if headingless_threshold is None
@@ -682,47 +694,58 @@ def _logit(p: float) -> float:
     return math.log(q / (1.0 - q))
 
 
-def _topic_cost(counts: Counter[str], vocabulary: int) -> float:
-    """-log likelihood of the counted words under their own Laplace-smoothed unigram model."""
-    n = sum(counts.values())
+def _topic_cost(counts: Collection[int], vocabulary: int) -> float:
+    """-log likelihood of words counted `counts` times under their own Laplace-smoothed
+    unigram model."""
+    n = sum(counts)
     if not n:
         return 0.0
-    return -sum(c * math.log(c + 1) for c in counts.values()) + n * math.log(n + vocabulary)
+    return -sum(c * math.log(c + 1) for c in counts) + n * math.log(n + vocabulary)
 
 
-def _sides(lines: Sequence[Line], content: Sequence[int], gaps: Sequence[int]
-           ) -> dict[int, tuple[float, float]]:
+def _sides(words: Words, gaps: Sequence[int]) -> dict[int, tuple[float, float]]:
     """Per gap: cosine of the TF-IDF of all content before and after it, and the per-word gain
     in -log likelihood of one word model per side over one for the whole dump."""
-    bags = [Counter(_tokens(lines[i].text)) for i in content]
-    vectors = _weights(bags)
-    whole: Counter[str] = Counter()
+    bags, vectors = words
+    # Plain dicts added to in place, in the order Counter.update adds (its isinstance check per
+    # call cost more than the adding): the same counts, and words in the same order, so the
+    # float sums over them below are the same.
+    whole: dict[str, int] = {}
     for bag in bags:
-        whole.update(bag)
-    vocabulary, words = len(whole), max(sum(whole.values()), 1)
-    one_topic = _topic_cost(whole, vocabulary)
+        for w, c in bag.items():
+            whole[w] = whole.get(w, 0) + c
+    vocabulary, n_words = len(whole), max(sum(whole.values()), 1)
+    one_topic = _topic_cost(whole.values(), vocabulary)
     out = {}
-    before: Counter[str] = Counter()
+    before: dict[str, int] = {}
+    # The TF-IDF of all content before the gap, added up once from the start like the counts:
+    # the sums _window(vectors, 0, g + 1) makes, in the same order.
+    head: dict[str, float] = {}
     done = 0
     for g in sorted(gaps):  # the words before each gap, added up once from the start
-        for bag in bags[done : g + 1]:
-            before.update(bag)
+        for bag, vec in zip(bags[done : g + 1], vectors[done : g + 1], strict=True):
+            for w, c in bag.items():
+                before[w] = before.get(w, 0) + c
+            for w, v in vec.items():
+                head[w] = head[w] + v if w in head else v
         done = g + 1
-        after = whole - before
-        out[g] = (_cosine(_window(vectors, 0, g + 1), _window(vectors, g + 1, len(vectors))),
-                  (one_topic - _topic_cost(before, vocabulary) - _topic_cost(after, vocabulary))
-                  / words)
+        # Counter subtraction's result: what is left after the gap, in the whole dump's order.
+        after = [left for w, c in whole.items() if (left := c - before.get(w, 0)) > 0]
+        out[g] = (_cosine(head, _window(vectors, g + 1, len(vectors))),
+                  (one_topic - _topic_cost(before.values(), vocabulary)
+                   - _topic_cost(after, vocabulary)) / n_words)
     return out
 
 
 def cut_features(
     lines: Sequence[Line], content: Sequence[int], x: NDArray[np.float32],
-    probs: NDArray[np.float64],
+    probs: NDArray[np.float64], *, words: Words | None = None,
 ) -> tuple[list[int], NDArray[np.float32]]:
     """A dump's cut candidates and one CUT_NAMES row for each.
 
     The candidates are the gaps the thresholds' rule would cut from CUT_CANDIDATE_MIN_P (read at
-    call time): at or above it, and the strongest within SUPPRESS_REACH gaps.
+    call time): at or above it, and the strongest within SUPPRESS_REACH gaps. `words` are the
+    content lines' bags and vectors, as gap features read them (read again when None).
     """
     found = pick_boundaries(probs, threshold=CUT_CANDIDATE_MIN_P)
     if not found:
@@ -734,7 +757,10 @@ def cut_features(
     dropped = sum(line.label not in CONTENT_LABELS for line in lines) / len(lines)
     blank = sum(line.blank_before > 0 for line in lines) / len(lines)
     strong = sum(probs[g] >= _STRONG_P for g in found)
-    sides = _sides(lines, content, found)
+    if words is None:
+        bags = [Counter(_tokens(lines[i].text)) for i in content]
+        words = (bags, _weights(bags))
+    sides = _sides(words, found)
     rows = []
     for g in found:
         r = rank[g]
@@ -751,11 +777,16 @@ def cut_features(
 
 def choose_cuts(
     dumps: Sequence[Sequence[Line]], gaps: Sequence[tuple[list[int], NDArray[np.float32]]],
-    probs: Sequence[NDArray[np.float64]], *, model: Any,
+    probs: Sequence[NDArray[np.float64]], *, model: Any, words: Sequence[Words] | None = None,
 ) -> list[list[int]]:
-    """Per dump, the candidate gaps the cut model gives CUT_THRESHOLD or more; one model call."""
-    found = [cut_features(lines, content, x, mine)
-             for lines, (content, x), mine in zip(dumps, gaps, probs, strict=True)]
+    """Per dump, the candidate gaps the cut model gives CUT_THRESHOLD or more; one model call.
+
+    `words` are each dump's content words as gap features read them (read again when None).
+    """
+    known: Sequence[Words | None] = [None] * len(dumps) if words is None else words
+    found = [cut_features(lines, content, x, mine, words=mine_words)
+             for lines, (content, x), mine, mine_words
+             in zip(dumps, gaps, probs, known, strict=True)]
     rows = [f for _, f in found if len(f)]
     scores = model.predict_proba(np.vstack(rows))[:, 1] if rows else np.zeros(0)
     out, start = [], 0
