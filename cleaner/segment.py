@@ -481,40 +481,49 @@ def _affinity(lines: Sequence[Line], left: int, right: int) -> list[float]:
     out = []
     for line in lines[left + 1 : right]:
         words = _tokens(line.text)
-        out.append((sum(w in after for w in words) - sum(w in before for w in words))
+        # Counted by map(), at C speed: the same integers as a generator of booleans.
+        out.append((sum(map(after.__contains__, words)) - sum(map(before.__contains__, words)))
                    / len(words) if words else 0.0)
     return out
 
 
+# Per label (or none), the position features' float(label is lab) for every lab in Label order.
+_ONE_HOT: dict[Label | None, tuple[float, ...]] = {
+    label: tuple(float(label is lab) for lab in Label) for label in (*Label, None)
+}
+
+
 def position_features(lines: Sequence[Line], left: int, right: int) -> NDArray[np.float32]:
     """POSITION_NAMES for each candidate first line i in (left, right] of a cut gap."""
-    labels = list(Label)
     texts = [line.text for line in lines]
-    first_seen: dict[str, int] = {}
-    last_seen: dict[str, int] = {}
-    for i, text in enumerate(texts):
-        first_seen.setdefault(text, i)
-        last_seen[text] = i
+    # Comprehensions, not a setdefault per line: a later line overwrites, so walking the lines
+    # backwards leaves each text's first line.
+    last_seen = {text: i for i, text in enumerate(texts)}
+    first_seen = {text: i for i, text in reversed(list(enumerate(texts)))}
     blanks = [lines[i].blank_before for i in range(left + 1, right + 1)]
     top = max(blanks)
     run = right - left - 1  # dropped lines
     affinity = _affinity(lines, left, right)
+    # Each line of the run is both a candidate and the line before the next one: its word
+    # count is taken once.
+    n_words = {i: math.log1p(len(texts[i].split())) for i in range(left, right + 1)}
     rows = []
+    before = 0.0  # sum(affinity[:k]), added up left to right from zero as sum() adds
     for i in range(left + 1, right + 1):
         k = i - left - 1  # dropped lines before the cut
         line, prev = lines[i], lines[i - 1]
-        inside_after, inside_before = affinity[k:], affinity[:k]
-        split = ((sum(inside_after) / len(inside_after) if inside_after else 0.0)
-                 - (sum(inside_before) / len(inside_before) if inside_before else 0.0))
+        if k:
+            before += affinity[k - 1]
+        split = ((sum(affinity[k:]) / (run - k) if k < run else 0.0)
+                 - (before / k if k else 0.0))
         rows.append([
             math.log1p(line.blank_before), line.blank_before / top if top else 0.0,
             float(top > 0 and line.blank_before == top), k / run if run else 1.0,
             math.log1p(k), math.log1p(right - i), math.log1p(run), float(i == right),
             line.p if line.p is not None else 1.0,
-            *(float(line.label is lab) for lab in labels),
-            *(float(prev.label is lab) for lab in labels),
+            *_ONE_HOT[line.label], *_ONE_HOT[prev.label],
             float(bool(_FOOTER.search(prev.text))), float(bool(_HEADER.search(line.text))),
-            math.log1p(len(line.text.split())), math.log1p(len(prev.text.split())),
+            n_words[i], n_words[i - 1],
             float(first_seen[line.text] < i), float(last_seen[prev.text] > i - 1),
             affinity[k] if k < len(affinity) else 0.0, split,
         ])
