@@ -22,6 +22,7 @@ import statistics
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -100,6 +101,10 @@ FAR_WINDOW = 6
 # How many gaps to each side a depth score looks at for the surrounding peak of similarity.
 DEPTH_REACH = 4
 _WORD = re.compile(r"[^\W\d_]{3,}")
+# Distinct lines whose content words are remembered: the lines around a cut are read by several
+# features, and a site's furniture recurs on every page (about half the words the segmenter
+# reads on the held-out dumps). A tuple per line, a few MB at most.
+TOKEN_CACHE = 2**15
 _HEADINGS = frozenset({Label.HEADLINE, Label.BYLINE})
 
 GAP_NAMES = (
@@ -168,9 +173,10 @@ _HEADER = re.compile(r"^\W*(home|menu|skip|sign in|log in|login|subscribe|search
                      r"|register|main menu)\b", re.IGNORECASE)
 
 
-def _tokens(text: str) -> list[str]:
+@lru_cache(maxsize=TOKEN_CACHE)
+def _tokens(text: str) -> tuple[str, ...]:
     """Content words of a line: lowercased, letters only, stopwords out."""
-    return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+    return tuple([w for w in _WORD.findall(text.lower()) if w not in STOPWORDS])
 
 
 def _weights(bags: Sequence[Counter[str]]) -> list[dict[str, float]]:
