@@ -22,6 +22,11 @@ LANG_SEED = 0
 # Distinct words whose langdetect n-grams are remembered (a few MB at most).
 WORD_NGRAM_CACHE = 2**16
 BYLINE_SEPARATOR = " | "
+# What langdetect's Detector counts and skips a character at a time (VectorDetector).
+_SPACES = re.compile(" {2,}")
+_LATIN = re.compile("[A-z]")
+_NON_LATIN = re.compile("[\u0300-\U0010ffff]")
+_NOT_LATIN_BYTES = bytes(b for b in range(256) if not ord("A") <= b <= ord("z"))
 
 _MONTHS = {
     name: number
@@ -108,6 +113,7 @@ class WordProbs:
 def _detector_class() -> Any:
     """langdetect's Detector with its per-n-gram update done on numpy vectors of languages."""
     from langdetect.detector import Detector
+    from langdetect.lang_detect_exception import ErrorCode, LangDetectException
     from langdetect.utils.ngram import NGram
 
     known = _language_factory().word_lang_prob_map.words
@@ -136,6 +142,17 @@ def _detector_class() -> Any:
                     found.append(gram)
         return found
 
+    class Normalized(dict[int, str]):
+        """NGram.normalize of every character met so far, by code point: a str.translate table
+        that fills itself in (a character's normal form depends on the character alone)."""
+
+        def __missing__(self, code: int) -> str:
+            ch: str = NGram.normalize(chr(code))
+            self[code] = ch
+            return ch
+
+    normalized = Normalized()
+
     class VectorDetector(Detector):  # type: ignore[misc]
         """The same IEEE operations as langdetect's loops, element by element.
 
@@ -145,6 +162,8 @@ def _detector_class() -> Any:
         The n-grams of the text are listed as langdetect lists them, a word at a time.
         """
 
+        text: str  # the text appended so far (langdetect's attribute)
+
         def _extract_ngrams(self) -> list[str]:
             # langdetect's NGram.add_char and its caller's loop, a word at a time: its n-gram
             # buffer starts afresh after every space, so a word's n-grams depend on the word
@@ -152,14 +171,36 @@ def _detector_class() -> Any:
             # shipped profiles' n-grams: a detector given other profiles lists them its own way.
             if getattr(self.word_lang_prob_map, "words", None) is not known:
                 return list(super()._extract_ngrams())
-            text = self.text
-            table = {ord(ch): NGram.normalize(ch) for ch in set(text)}
-            parts = text.translate(table).split(" ")
+            parts = self.text.translate(normalized).split(" ")
             found: list[str] = []
             for k, part in enumerate(parts):
                 if part:
                     found += word_ngrams(part, k < len(parts) - 1)
             return found
+
+        def append(self, text: str) -> None:
+            # langdetect's loop adds the text a character at a time, skipping a space that
+            # follows a space: every run of spaces becomes one, which a regex does at C speed.
+            # Each substitution is skipped where a substring test shows it cannot match (a
+            # URL starts with http, an e-mail address holds @, Vietnamese normalisation needs
+            # one of its combining marks, a run needs two spaces): most texts have none.
+            if "http" in text:
+                text = self.URL_RE.sub(" ", text)
+            if "@" in text:
+                text = self.MAIL_RE.sub(" ", text)
+            if any(mark in text for mark in NGram.DMARK_CLASS):
+                text = NGram.normalize_vi(text)
+            text = text[: self.max_text_length]
+            self.text += _SPACES.sub(" ", text) if "  " in text else text
+
+        def cleaning_text(self) -> None:
+            # langdetect's count, without a loop over characters: the characters from A to z
+            # are ASCII bytes, counted once the rest is deleted. Its test for the Latin
+            # Extended Additional block compares unicode_block's number with a name, so it
+            # never excludes anything: every character from U+0300 counts as non-Latin.
+            latin = len(self.text.encode("ascii", "ignore").translate(None, _NOT_LATIN_BYTES))
+            if latin * 2 < len(_NON_LATIN.findall(self.text)):
+                self.text = _LATIN.sub("", self.text)
 
         def _init_probability(self) -> NDArray[np.float64]:
             return np.array(super()._init_probability(), dtype=np.float64)
@@ -172,8 +213,42 @@ def _detector_class() -> Any:
             return True
 
         def _normalize_prob(self, prob: NDArray[np.float64]) -> float:
-            prob /= sum(prob.tolist())  # Python's sum: langdetect's order of additions
-            return float(prob.max())
+            values: list[float] = prob.tolist()
+            total = sum(values)  # Python's sum: langdetect's order of additions
+            prob /= total
+            # Division by a positive number keeps the order of floats (rounding is
+            # monotonic), so the largest quotient is the largest value divided. (Every factor
+            # is positive, so the total is; the fallback only keeps that an assumption.)
+            return max(values) / total if total > 0 else float(prob.max())
+
+        def _detect_block(self) -> None:
+            # langdetect's _detect_block with its per-n-gram calls inlined: the same random
+            # draws in the same order, the same products and normalisations. Every listed
+            # n-gram is in the map (_extract_ngrams keeps only those), so none is skipped.
+            if self.verbose:
+                super()._detect_block()
+                return
+            self.cleaning_text()
+            ngrams = self._extract_ngrams()
+            if not ngrams:
+                raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
+            self.langprob = [0.0] * len(self.langlist)
+            self.random.seed(self.seed)
+            choice, table, normalize = self.random.choice, self.word_lang_prob_map, \
+                self._normalize_prob
+            for _ in range(self.n_trial):
+                prob = self._init_probability()
+                alpha = self.alpha + self.random.gauss(0.0, 1.0) * self.ALPHA_WIDTH
+                weight = alpha / self.BASE_FREQ
+                i = 0
+                while True:
+                    prob *= weight + table[choice(ngrams)]
+                    if i % 5 == 0 and (normalize(prob) > self.CONV_THRESHOLD
+                                       or i >= self.ITERATION_LIMIT):
+                        break
+                    i += 1
+                for j in range(len(self.langprob)):
+                    self.langprob[j] += prob[j] / self.n_trial
 
     return VectorDetector
 

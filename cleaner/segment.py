@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 import re
+import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -98,6 +101,10 @@ FAR_WINDOW = 6
 # How many gaps to each side a depth score looks at for the surrounding peak of similarity.
 DEPTH_REACH = 4
 _WORD = re.compile(r"[^\W\d_]{3,}")
+# Distinct lines whose content words are remembered: the lines around a cut are read by several
+# features, and a site's furniture recurs on every page (about half the words the segmenter
+# reads on the held-out dumps). A tuple per line, a few MB at most.
+TOKEN_CACHE = 2**15
 _HEADINGS = frozenset({Label.HEADLINE, Label.BYLINE})
 
 GAP_NAMES = (
@@ -166,9 +173,10 @@ _HEADER = re.compile(r"^\W*(home|menu|skip|sign in|log in|login|subscribe|search
                      r"|register|main menu)\b", re.IGNORECASE)
 
 
-def _tokens(text: str) -> list[str]:
+@lru_cache(maxsize=TOKEN_CACHE)
+def _tokens(text: str) -> tuple[str, ...]:
     """Content words of a line: lowercased, letters only, stopwords out."""
-    return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+    return tuple([w for w in _WORD.findall(text.lower()) if w not in STOPWORDS])
 
 
 def _weights(bags: Sequence[Counter[str]]) -> list[dict[str, float]]:
@@ -187,17 +195,25 @@ def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
         return 0.0
     if len(a) > len(b):
         a, b = b, a
-    dot = sum(v * b.get(w, 0.0) for w, v in a.items())
-    norm = math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
+    # map() instead of generators: the same products summed in the same order, at C speed.
+    dot = sum(map(operator.mul, a.values(), map(b.get, a, itertools.repeat(0.0))))
+    norm = math.sqrt(sum(map(operator.mul, a.values(), a.values()))
+                     * sum(map(operator.mul, b.values(), b.values())))
     return dot / norm if norm else 0.0
 
 
 def _window(vectors: Sequence[dict[str, float]], start: int, stop: int) -> dict[str, float]:
     """Sum of the vectors in [start, stop), clipped to the sequence."""
-    out: dict[str, float] = {}
-    for vec in vectors[max(start, 0) : max(min(stop, len(vectors)), 0)]:
+    part = vectors[max(start, 0) : max(min(stop, len(vectors)), 0)]
+    if not part:
+        return {}
+    # A copy of the first vector is the sum so far: 0.0 + v is v for every weight but -0.0,
+    # and TF-IDF weights are positive. Words then keep the order they are first met in.
+    out = dict(part[0])
+    get = out.get
+    for vec in part[1:]:
         for w, v in vec.items():
-            out[w] = out.get(w, 0.0) + v
+            out[w] = get(w, 0.0) + v
     return out
 
 
@@ -209,20 +225,22 @@ def _sparse_rows(dumps: Sequence[Sequence[dict[str, float]]]) -> Any:
     """
     from scipy import sparse
 
-    rows: list[int] = []
-    cols: list[int] = []
-    vals: list[float] = []
-    row = col = 0
-    for vectors in dumps:
-        index: dict[str, int] = {}
-        for vec in vectors:
-            for w, v in vec.items():
-                rows.append(row)
-                cols.append(col + index.setdefault(w, len(index)))
-                vals.append(v)
-            row += 1
+    vectors = [vec for dump in dumps for vec in dump]
+    # The same (row, column, value) entries in the same order as one append per entry gave:
+    # a dump's words are numbered in the order they are first met, after the dumps before it.
+    cols: list[NDArray[np.int64]] = []
+    col = 0
+    for dump in dumps:
+        words = [w for vec in dump for w in vec]
+        index = {w: k for k, w in enumerate(dict.fromkeys(words))}
+        cols.append(col + np.fromiter(map(index.__getitem__, words), np.int64, len(words)))
         col += max(len(index), 1)
-    return sparse.csr_matrix((vals, (rows, cols)), shape=(row, max(col, 1)))
+    sizes = [len(vec) for vec in vectors]
+    vals = np.fromiter(itertools.chain.from_iterable(vec.values() for vec in vectors),
+                       np.float64, sum(sizes))
+    rows = np.repeat(np.arange(len(vectors), dtype=np.int64), sizes)
+    return sparse.csr_matrix((vals, (rows, np.concatenate([np.zeros(0, np.int64), *cols]))),
+                             shape=(len(vectors), max(col, 1)))
 
 
 def _window_similarities(matrix: Any, sizes: Sequence[int], width: int) -> list[list[float]]:
@@ -280,6 +298,17 @@ def gap_features_many(
     dumps: Sequence[Sequence[Line]],
 ) -> list[tuple[list[int], NDArray[np.float32]]]:
     """gap_features of many dumps, their lexical similarities in one batch of sparse products."""
+    return _gaps_and_words(dumps)[0]
+
+
+# Per dump: the bag of content words and the TF-IDF vector of each of its content lines.
+Words = tuple[list[Counter[str]], list[dict[str, float]]]
+
+
+def _gaps_and_words(
+    dumps: Sequence[Sequence[Line]],
+) -> tuple[list[tuple[list[int], NDArray[np.float32]]], list[Words]]:
+    """gap_features_many, and the words it read: the cut features use them again."""
     contents = [[i for i, line in enumerate(lines) if line.label in CONTENT_LABELS]
                 for lines in dumps]
     bags = [[Counter(_tokens(lines[i].text)) for i in content]
@@ -289,8 +318,9 @@ def gap_features_many(
     matrix = _sparse_rows(vectors)
     near = _window_similarities(matrix, sizes, NEAR_WINDOW)
     far = _window_similarities(matrix, sizes, FAR_WINDOW)
-    return [_gap_rows(*args) for args in zip(dumps, contents, bags, vectors, near, far,
-                                              strict=True)]
+    gaps = [_gap_rows(*args) for args in zip(dumps, contents, bags, vectors, near, far,
+                                             strict=True)]
+    return gaps, list(zip(bags, vectors, strict=True))
 
 
 def _gap_rows(
@@ -300,12 +330,10 @@ def _gap_rows(
     """One dump's gap feature rows, given its content lines' words and window similarities."""
     if len(content) < 2:
         return content, np.zeros((0, len(GAP_NAMES)), dtype=np.float32)
-    first_seen: dict[str, int] = {}
-    last_seen: dict[str, int] = {}
-    for j, bag in enumerate(bags):
-        for w in bag:
-            first_seen.setdefault(w, j)
-            last_seen[w] = j
+    # Comprehensions, not a setdefault per word: a later line overwrites, so walking the lines
+    # backwards leaves each word's first line.
+    last_seen = {w: j for j, bag in enumerate(bags) for w in bag}
+    first_seen = {w: j for j, bag in reversed(list(enumerate(bags))) for w in bag}
     n_gaps = len(content) - 1
     # Runs of consecutive headline/byline lines: where does the run containing j start and end?
     heading_run_start = list(range(len(content)))
@@ -314,8 +342,10 @@ def _gap_rows(
             heading_run_start[j] = heading_run_start[j - 1]
     # The same dip means more in a dump whose paragraphs are otherwise alike: compare each gap
     # with the dump's own similarities.
-    near_median = float(np.median(sim_near))
-    far_median = float(np.median(sim_far))
+    # statistics.median, not np.median: the same float (the middle value, or the two middle
+    # values added and halved; similarities are never NaN) without numpy's cost per call.
+    near_median = statistics.median(sim_near)
+    far_median = statistics.median(sim_far)
     far_rank = np.argsort(np.argsort(sim_far, kind="stable"), kind="stable") / max(n_gaps - 1, 1)
     # Body characters since the last heading line before each gap, and from each gap's right
     # heading block to the next one: a title block with no story after it closes the one before.
@@ -349,7 +379,7 @@ def _gap_rows(
         left, right = lines[a], lines[b]
         between = lines[a + 1 : b]
         blanks = [line.blank_before for line in lines[a + 1 : b + 1]]
-        dropped = Counter(line.label for line in between)
+        dropped = {line.label for line in between}
         head_before = head_after = 0.0
         if right.label in _HEADINGS:
             # Compare the heading with the story before it and the story after its block.
@@ -370,7 +400,7 @@ def _gap_rows(
             math.log1p(g + 1 - heading_run_start[g]), math.log1p(n_gaps - g),
             (g + 1) / len(content),
             left.label in _HEADINGS and g - heading_run_start[g] >= 1,
-            dropped[Label.TEASER] > 0, dropped[Label.COMMENT] > 0, dropped[Label.BOILERPLATE] > 0,
+            Label.TEASER in dropped, Label.COMMENT in dropped, Label.BOILERPLATE in dropped,
             sim_near[g] - near_median, sim_far[g] - far_median, far_rank[g],
             sim_far[g] <= min(sim_far[max(0, g - DEPTH_REACH) : g + DEPTH_REACH + 1]),
             math.log1p(len(content)), novel, orphan, novel * orphan,
@@ -457,40 +487,49 @@ def _affinity(lines: Sequence[Line], left: int, right: int) -> list[float]:
     out = []
     for line in lines[left + 1 : right]:
         words = _tokens(line.text)
-        out.append((sum(w in after for w in words) - sum(w in before for w in words))
+        # Counted by map(), at C speed: the same integers as a generator of booleans.
+        out.append((sum(map(after.__contains__, words)) - sum(map(before.__contains__, words)))
                    / len(words) if words else 0.0)
     return out
 
 
+# Per label (or none), the position features' float(label is lab) for every lab in Label order.
+_ONE_HOT: dict[Label | None, tuple[float, ...]] = {
+    label: tuple(float(label is lab) for lab in Label) for label in (*Label, None)
+}
+
+
 def position_features(lines: Sequence[Line], left: int, right: int) -> NDArray[np.float32]:
     """POSITION_NAMES for each candidate first line i in (left, right] of a cut gap."""
-    labels = list(Label)
     texts = [line.text for line in lines]
-    first_seen: dict[str, int] = {}
-    last_seen: dict[str, int] = {}
-    for i, text in enumerate(texts):
-        first_seen.setdefault(text, i)
-        last_seen[text] = i
+    # Comprehensions, not a setdefault per line: a later line overwrites, so walking the lines
+    # backwards leaves each text's first line.
+    last_seen = {text: i for i, text in enumerate(texts)}
+    first_seen = {text: i for i, text in reversed(list(enumerate(texts)))}
     blanks = [lines[i].blank_before for i in range(left + 1, right + 1)]
     top = max(blanks)
     run = right - left - 1  # dropped lines
     affinity = _affinity(lines, left, right)
+    # Each line of the run is both a candidate and the line before the next one: its word
+    # count is taken once.
+    n_words = {i: math.log1p(len(texts[i].split())) for i in range(left, right + 1)}
     rows = []
+    before = 0.0  # sum(affinity[:k]), added up left to right from zero as sum() adds
     for i in range(left + 1, right + 1):
         k = i - left - 1  # dropped lines before the cut
         line, prev = lines[i], lines[i - 1]
-        inside_after, inside_before = affinity[k:], affinity[:k]
-        split = ((sum(inside_after) / len(inside_after) if inside_after else 0.0)
-                 - (sum(inside_before) / len(inside_before) if inside_before else 0.0))
+        if k:
+            before += affinity[k - 1]
+        split = ((sum(affinity[k:]) / (run - k) if k < run else 0.0)
+                 - (before / k if k else 0.0))
         rows.append([
             math.log1p(line.blank_before), line.blank_before / top if top else 0.0,
             float(top > 0 and line.blank_before == top), k / run if run else 1.0,
             math.log1p(k), math.log1p(right - i), math.log1p(run), float(i == right),
             line.p if line.p is not None else 1.0,
-            *(float(line.label is lab) for lab in labels),
-            *(float(prev.label is lab) for lab in labels),
+            *_ONE_HOT[line.label], *_ONE_HOT[prev.label],
             float(bool(_FOOTER.search(prev.text))), float(bool(_HEADER.search(line.text))),
-            math.log1p(len(line.text.split())), math.log1p(len(prev.text.split())),
+            n_words[i], n_words[i - 1],
             float(first_seen[line.text] < i), float(last_seen[prev.text] > i - 1),
             affinity[k] if k < len(affinity) else 0.0, split,
         ])
@@ -649,10 +688,10 @@ def segment_many(
     other from `threshold` (defaults HEADINGLESS_THRESHOLD and BOUNDARY_THRESHOLD, read at call
     time, so that a recipe comparison's --set reaches them).
     """
-    gaps = gap_features_many(dumps)
+    gaps, words = _gaps_and_words(dumps)
     probs = dump_boundary_proba(model, gaps)
     if cuts is not None:
-        chosen = choose_cuts(dumps, gaps, probs, model=cuts)
+        chosen = choose_cuts(dumps, gaps, probs, model=cuts, words=words)
     else:
         threshold = BOUNDARY_THRESHOLD if threshold is None else threshold
         headingless = (HEADINGLESS_THRESHOLD if headingless_threshold is None
@@ -670,47 +709,58 @@ def _logit(p: float) -> float:
     return math.log(q / (1.0 - q))
 
 
-def _topic_cost(counts: Counter[str], vocabulary: int) -> float:
-    """-log likelihood of the counted words under their own Laplace-smoothed unigram model."""
-    n = sum(counts.values())
+def _topic_cost(counts: Collection[int], vocabulary: int) -> float:
+    """-log likelihood of words counted `counts` times under their own Laplace-smoothed
+    unigram model."""
+    n = sum(counts)
     if not n:
         return 0.0
-    return -sum(c * math.log(c + 1) for c in counts.values()) + n * math.log(n + vocabulary)
+    return -sum(c * math.log(c + 1) for c in counts) + n * math.log(n + vocabulary)
 
 
-def _sides(lines: Sequence[Line], content: Sequence[int], gaps: Sequence[int]
-           ) -> dict[int, tuple[float, float]]:
+def _sides(words: Words, gaps: Sequence[int]) -> dict[int, tuple[float, float]]:
     """Per gap: cosine of the TF-IDF of all content before and after it, and the per-word gain
     in -log likelihood of one word model per side over one for the whole dump."""
-    bags = [Counter(_tokens(lines[i].text)) for i in content]
-    vectors = _weights(bags)
-    whole: Counter[str] = Counter()
+    bags, vectors = words
+    # Plain dicts added to in place, in the order Counter.update adds (its isinstance check per
+    # call cost more than the adding): the same counts, and words in the same order, so the
+    # float sums over them below are the same.
+    whole: dict[str, int] = {}
     for bag in bags:
-        whole.update(bag)
-    vocabulary, words = len(whole), max(sum(whole.values()), 1)
-    one_topic = _topic_cost(whole, vocabulary)
+        for w, c in bag.items():
+            whole[w] = whole.get(w, 0) + c
+    vocabulary, n_words = len(whole), max(sum(whole.values()), 1)
+    one_topic = _topic_cost(whole.values(), vocabulary)
     out = {}
-    before: Counter[str] = Counter()
+    before: dict[str, int] = {}
+    # The TF-IDF of all content before the gap, added up once from the start like the counts:
+    # the sums _window(vectors, 0, g + 1) makes, in the same order.
+    head: dict[str, float] = {}
     done = 0
     for g in sorted(gaps):  # the words before each gap, added up once from the start
-        for bag in bags[done : g + 1]:
-            before.update(bag)
+        for bag, vec in zip(bags[done : g + 1], vectors[done : g + 1], strict=True):
+            for w, c in bag.items():
+                before[w] = before.get(w, 0) + c
+            for w, v in vec.items():
+                head[w] = head[w] + v if w in head else v
         done = g + 1
-        after = whole - before
-        out[g] = (_cosine(_window(vectors, 0, g + 1), _window(vectors, g + 1, len(vectors))),
-                  (one_topic - _topic_cost(before, vocabulary) - _topic_cost(after, vocabulary))
-                  / words)
+        # Counter subtraction's result: what is left after the gap, in the whole dump's order.
+        after = [left for w, c in whole.items() if (left := c - before.get(w, 0)) > 0]
+        out[g] = (_cosine(head, _window(vectors, g + 1, len(vectors))),
+                  (one_topic - _topic_cost(before.values(), vocabulary)
+                   - _topic_cost(after, vocabulary)) / n_words)
     return out
 
 
 def cut_features(
     lines: Sequence[Line], content: Sequence[int], x: NDArray[np.float32],
-    probs: NDArray[np.float64],
+    probs: NDArray[np.float64], *, words: Words | None = None,
 ) -> tuple[list[int], NDArray[np.float32]]:
     """A dump's cut candidates and one CUT_NAMES row for each.
 
     The candidates are the gaps the thresholds' rule would cut from CUT_CANDIDATE_MIN_P (read at
-    call time): at or above it, and the strongest within SUPPRESS_REACH gaps.
+    call time): at or above it, and the strongest within SUPPRESS_REACH gaps. `words` are the
+    content lines' bags and vectors, as gap features read them (read again when None).
     """
     found = pick_boundaries(probs, threshold=CUT_CANDIDATE_MIN_P)
     if not found:
@@ -722,7 +772,10 @@ def cut_features(
     dropped = sum(line.label not in CONTENT_LABELS for line in lines) / len(lines)
     blank = sum(line.blank_before > 0 for line in lines) / len(lines)
     strong = sum(probs[g] >= _STRONG_P for g in found)
-    sides = _sides(lines, content, found)
+    if words is None:
+        bags = [Counter(_tokens(lines[i].text)) for i in content]
+        words = (bags, _weights(bags))
+    sides = _sides(words, found)
     rows = []
     for g in found:
         r = rank[g]
@@ -739,11 +792,16 @@ def cut_features(
 
 def choose_cuts(
     dumps: Sequence[Sequence[Line]], gaps: Sequence[tuple[list[int], NDArray[np.float32]]],
-    probs: Sequence[NDArray[np.float64]], *, model: Any,
+    probs: Sequence[NDArray[np.float64]], *, model: Any, words: Sequence[Words] | None = None,
 ) -> list[list[int]]:
-    """Per dump, the candidate gaps the cut model gives CUT_THRESHOLD or more; one model call."""
-    found = [cut_features(lines, content, x, mine)
-             for lines, (content, x), mine in zip(dumps, gaps, probs, strict=True)]
+    """Per dump, the candidate gaps the cut model gives CUT_THRESHOLD or more; one model call.
+
+    `words` are each dump's content words as gap features read them (read again when None).
+    """
+    known: Sequence[Words | None] = [None] * len(dumps) if words is None else words
+    found = [cut_features(lines, content, x, mine, words=mine_words)
+             for lines, (content, x), mine, mine_words
+             in zip(dumps, gaps, probs, known, strict=True)]
     rows = [f for _, f in found if len(f)]
     scores = model.predict_proba(np.vstack(rows))[:, 1] if rows else np.zeros(0)
     out, start = [], 0
