@@ -319,21 +319,43 @@ def _gaps_and_words(
     near = _window_similarities(matrix, sizes, NEAR_WINDOW)
     far = _window_similarities(matrix, sizes, FAR_WINDOW)
     gaps = [_gap_rows(*args) for args in zip(dumps, contents, bags, vectors, near, far,
-                                             strict=True)]
+                                             _novelty(bags), strict=True)]
     return gaps, list(zip(bags, vectors, strict=True))
+
+
+def _seen(bags: Sequence[Counter[str]]) -> tuple[dict[str, int], dict[str, int]]:
+    """The content line where each word of a dump is first seen, and where it is last seen."""
+    # Comprehensions, not a setdefault per word: a later line overwrites, so walking the lines
+    # backwards leaves each word's first line.
+    first = {w: j for j, bag in reversed(list(enumerate(bags))) for w in bag}
+    return first, {w: j for j, bag in enumerate(bags) for w in bag}
+
+
+def _novelty(bags: Sequence[Sequence[Counter[str]]]) -> list[list[NDArray[np.float64]]]:
+    """Per dump (its content lines' bags of words): the novelty and orphan shares of its gaps
+    over NOVELTY_WINDOW lines, then over twice that (near, then far).
+
+    Counted for the whole batch in one pass of array operations (per dump, their cost per call
+    was most of the count).
+    """
+    occurrences = _Occurrences.of_many([(b, *_seen(b)) for b in bags])
+    cut = np.cumsum(occurrences.gaps())[:-1]
+    shares = [part for window in (NOVELTY_WINDOW, 2 * NOVELTY_WINDOW)
+              for part in occurrences.shares(window)]
+    per_dump = [np.split(values, cut) if len(values) else [values] * len(bags)
+                for values in shares]
+    return [list(parts) for parts in zip(*per_dump, strict=True)]
 
 
 def _gap_rows(
     lines: Sequence[Line], content: list[int], bags: list[Counter[str]],
     vectors: list[dict[str, float]], sim_near: list[float], sim_far: list[float],
+    novelty: Sequence[NDArray[np.float64]],
 ) -> tuple[list[int], NDArray[np.float32]]:
-    """One dump's gap feature rows, given its content lines' words and window similarities."""
+    """One dump's gap feature rows, given its content lines' words, window similarities and
+    novelty shares (_novelty)."""
     if len(content) < 2:
         return content, np.zeros((0, len(GAP_NAMES)), dtype=np.float32)
-    # Comprehensions, not a setdefault per word: a later line overwrites, so walking the lines
-    # backwards leaves each word's first line.
-    last_seen = {w: j for j, bag in enumerate(bags) for w in bag}
-    first_seen = {w: j for j, bag in reversed(list(enumerate(bags))) for w in bag}
     n_gaps = len(content) - 1
     # Runs of consecutive headline/byline lines: where does the run containing j start and end?
     heading_run_start = list(range(len(content)))
@@ -369,9 +391,7 @@ def _gap_rows(
             run += body_len[j]
             body_after[j] = run
 
-    occurrences = _Occurrences.of(bags, first_seen, last_seen)
-    novel_near, orphan_near = occurrences.shares(NOVELTY_WINDOW)
-    novel_far, orphan_far = occurrences.shares(2 * NOVELTY_WINDOW)
+    novel_near, orphan_near, novel_far, orphan_far = novelty
     rows = []
     for g in range(n_gaps):
         a, b = content[g], content[g + 1]
@@ -412,54 +432,94 @@ def _gap_rows(
 
 @dataclass(frozen=True)
 class _Occurrences:
-    """Every (content line, distinct word) pair of a dump: the line, and where the word is first
-    and last seen in the dump (content-line indices)."""
+    """Every (content line, distinct word) pair of a batch of dumps: its dump, the line, and where
+    the word is first and last seen in that dump (content-line indices within the dump)."""
 
+    dump: NDArray[np.int64]
     line: NDArray[np.int64]
     first: NDArray[np.int64]
     last: NDArray[np.int64]
-    per_line: NDArray[np.int64]  # cumulative count of pairs before each line, length n + 1
+    lines: NDArray[np.int64]  # content lines of each dump
+    # Cumulative count of pairs before each line of the batch (the dumps' lines one after
+    # another), length (all lines) + 1.
+    per_line: NDArray[np.int64]
 
     @classmethod
     def of(cls, bags: Sequence[Counter[str]], first_seen: dict[str, int],
            last_seen: dict[str, int]) -> _Occurrences:
         """The pairs of a dump's bags of words."""
-        sizes = [len(bag) for bag in bags]
-        words = [w for bag in bags for w in bag]
+        return cls.of_many([(bags, first_seen, last_seen)])
+
+    @classmethod
+    def of_many(
+        cls, dumps: Sequence[tuple[Sequence[Counter[str]], dict[str, int], dict[str, int]]],
+    ) -> _Occurrences:
+        """The pairs of many dumps, each given as (bags, first_seen, last_seen)."""
+        sizes = [len(bag) for bags, _, _ in dumps for bag in bags]
+        words = [[w for bag in bags for w in bag] for bags, _, _ in dumps]
+
+        def lookup(seen: dict[str, int], mine: list[str]) -> NDArray[np.int64]:
+            return np.fromiter(map(seen.__getitem__, mine), np.int64, len(mine))
+
+        lines = np.array([len(bags) for bags, _, _ in dumps], dtype=np.int64)
         return cls(
-            line=np.repeat(np.arange(len(bags), dtype=np.int64), sizes),
-            first=np.fromiter(map(first_seen.__getitem__, words), np.int64, len(words)),
-            last=np.fromiter(map(last_seen.__getitem__, words), np.int64, len(words)),
+            dump=np.repeat(np.arange(len(dumps), dtype=np.int64), [len(w) for w in words]),
+            line=np.concatenate([np.zeros(0, np.int64)]
+                                + [np.repeat(np.arange(len(bags), dtype=np.int64),
+                                             [len(bag) for bag in bags])
+                                   for bags, _, _ in dumps]),
+            first=np.concatenate([np.zeros(0, np.int64)]
+                                 + [lookup(first, w) for (_, first, _), w in zip(dumps, words,
+                                                                                 strict=True)]),
+            last=np.concatenate([np.zeros(0, np.int64)]
+                                + [lookup(last, w) for (_, _, last), w in zip(dumps, words,
+                                                                              strict=True)]),
+            lines=lines,
             per_line=np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)]),
         )
 
-    def shares(self, window: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Per gap g (between content lines g and g+1): the share of the word occurrences in the
-        `window` lines after it that are new (first seen after g), and of those in the `window`
-        lines before it that are orphans (last seen at or before g); 0 where there are none.
+    def gaps(self) -> NDArray[np.int64]:
+        """Gaps of each dump (one fewer than its lines, none without lines)."""
+        gaps: NDArray[np.int64] = np.maximum(self.lines - 1, 0)
+        return gaps
 
-        Counted for all gaps at once: a pair is new for the gaps from line - window up to its
-        first sighting - 1, and an orphan for those from its last sighting up to line + window -
-        1; a difference array adds up those ranges. The same integer counts and divisions as
+    def shares(self, window: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Per gap g (between content lines g and g+1) of each dump, the dumps' gaps one after
+        another: the share of the word occurrences in the `window` lines after it that are new
+        (first seen after g), and of those in the `window` lines before it that are orphans
+        (last seen at or before g); 0 where there are none.
+
+        Counted for all gaps of all dumps at once: a pair is new for the gaps of its dump from
+        line - window up to its first sighting - 1, and an orphan for those from its last
+        sighting up to line + window - 1; a difference array over the batch's gaps adds up
+        those ranges, none of which leaves its dump. The same integer counts and divisions as
         one list per gap, so the same floats.
         """
-        n_gaps = len(self.per_line) - 2
-        if n_gaps < 1:
+        n_gaps = self.gaps()
+        gap_start = np.cumsum(n_gaps) - n_gaps  # each dump's first gap in the batch
+        total = int(n_gaps.sum())
+        if total < 1:
             return np.zeros(0), np.zeros(0)
-        gaps = np.arange(n_gaps)
+        mine, offset = n_gaps[self.dump], gap_start[self.dump]
 
         def count(lo: NDArray[np.int64], hi: NDArray[np.int64]) -> NDArray[np.int64]:
-            hi = np.minimum(hi, n_gaps - 1)
+            hi = np.minimum(hi, mine - 1)
             keep = lo <= hi
-            diff = np.zeros(n_gaps + 1, dtype=np.int64)
-            np.add.at(diff, lo[keep], 1)
-            np.add.at(diff, hi[keep] + 1, -1)
-            return np.cumsum(diff)[:n_gaps]
+            # bincount, not np.add.at (much slower per call): the same integer counts.
+            diff = (np.bincount(lo[keep] + offset[keep], minlength=total + 1)
+                    - np.bincount(hi[keep] + 1 + offset[keep], minlength=total + 1))
+            return np.cumsum(diff)[:total]
 
         new = count(np.maximum(self.line - window, 0), self.first - 1)
         orphan = count(self.last, self.line + window - 1)
-        after = self.per_line[np.minimum(gaps + window, n_gaps) + 1] - self.per_line[gaps + 1]
-        before = self.per_line[gaps + 1] - self.per_line[np.maximum(gaps + 1 - window, 0)]
+        owner = np.repeat(np.arange(len(n_gaps)), n_gaps)
+        gaps = np.arange(total) - gap_start[owner]  # each gap's index in its dump
+        first_line = (np.cumsum(self.lines) - self.lines)[owner]  # its dump's first line
+        pairs = self.per_line
+        after = (pairs[first_line + np.minimum(gaps + window, n_gaps[owner]) + 1]
+                 - pairs[first_line + gaps + 1])
+        before = (pairs[first_line + gaps + 1]
+                  - pairs[first_line + np.maximum(gaps + 1 - window, 0)])
         return _ratio(new, after), _ratio(orphan, before)
 
 
