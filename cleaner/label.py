@@ -4,9 +4,9 @@ Stage 1 is a logistic regression over hashed words and the line's shape/cue feat
 is a gradient-boosted model that sees stage 1's probabilities for a window of neighbours and
 dump-level summaries, so a short line between two body paragraphs, a date under a headline or
 a run of teaser paragraphs after the article can be told apart (jusText's revision pass,
-learned instead of hand-written). Last, the labels of a dump are decoded together (Viterbi):
-stage 2's probabilities of each line, plus how often one label follows another in the training
-data, so that a run of teasers is not broken by one paragraph stage 2 is unsure of.
+learned instead of hand-written). A model may also decode the labels of a dump together
+(Viterbi over stage 2's probabilities and learned label transitions); the shipped one does not
+(SEQUENCE_WEIGHT says why).
 
 The model file holds only scikit-learn objects; the JSON sidecar (the model card) records the
 file's SHA-256, which is checked before anything is unpickled.
@@ -57,13 +57,17 @@ CONTEXT_ROWS = 1024
 # it, None in one trained on data with nothing to learn it from; both are cut from thresholds.
 ESTIMATORS = frozenset({"scaler", "lines", "context", "boundary", "position"})
 # A model may also hold "transitions" (fit_transitions), the label-sequence scores its labels
-# are decoded with; a model from before them is labelled by each line's most probable label.
+# are decoded with; a model without them is labelled by each line's most probable label.
 #
-# How much the label sequence weighs beside each line's own log-probability when decoding. Stage
-# 2 has already seen the neighbours, so the transitions only break its near-ties: chosen by
-# 3-fold cross-validation on the training pool of make train (0.1 to 0.5 tried; 0.2 and 0.3 best,
-# body F1 +0.007 and macro-F1 +0.016 over the most probable label of each line).
-SEQUENCE_WEIGHT = 0.2
+# How much the label sequence weighs beside each line's own log-probability when decoding; 0
+# (make train's recipe) fits no transitions, and each line takes its most probable label.
+# Not shipped: 0.2 won on the corpus (3-fold cross-validation on make train's pool: body F1
+# +0.007, macro-F1 +0.016; held out +0.008 and +0.012) but lost on our own dumps. In the
+# corpus a teaser almost never follows a body line directly (P = 0.005, 0.003 in `extracted`
+# dumps alone), while the user's scrapes end a story with "Click here to read more.": decoded,
+# such a line becomes body even where stage 2 says teaser 0.64 (gate-concat-04), and the gate's
+# concat floors failed. Kept for recipes whose training data shares the user's layouts.
+SEQUENCE_WEIGHT = 0.0
 # Probabilities are floored before their log: a label stage 2 calls impossible stays reachable
 # only at a large cost, never at minus infinity.
 PROB_FLOOR = 1e-6
@@ -282,8 +286,7 @@ def fit_transitions(
     """Weighted log-probabilities of each label given the one before, from gold dumps.
 
     Indexed [after a blank line?, previous label, label]; previous label len(LABELS) is the
-    start of a dump. Counts start at one (Laplace), so no transition is impossible. `weight`
-    defaults to SEQUENCE_WEIGHT, read at call time.
+    start of a dump. Counts start at one (Laplace), so no transition is impossible.
     """
     weight = SEQUENCE_WEIGHT if weight is None else weight
     k = len(LABELS)

@@ -206,10 +206,10 @@ def fit_labeller(
     find_contradicted: bool = False,
     drop_contradicted: bool = False,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Fit both stages (stage 2 on out-of-fold stage-1 probabilities) and the label transitions.
+    """Fit both stages (stage 2 on out-of-fold stage-1 probabilities); return estimators, CV.
 
-    Returns the estimators and the cross-validation results, whose predictions are decoded
-    with the transitions as the pipeline decodes (label.decode).
+    With label.SEQUENCE_WEIGHT set, also the label transitions, and the cross-validation's
+    predictions are decoded with them as the pipeline decodes (label.decode).
 
     `fold` gives each dump's cross-validation fold, 0 to folds - 1 (default: assign_folds).
     With `find_contradicted`, the CV results' `noisy` marks the lines whose gold label
@@ -218,6 +218,8 @@ def fit_labeller(
     lines are given no weight and everything is fit again: cross-validated twice, twice the time.
     """
     from sklearn.preprocessing import StandardScaler
+
+    from cleaner import label as labelling
 
     say = log or (lambda _msg: None)
     if fold is None:
@@ -246,18 +248,20 @@ def fit_labeller(
         sample_w = np.where(noisy, 0.0, sample_w)
         cv = design.cross_validate(sample_w, say)
     say("final fit")
-    # The transitions are 72 counts of the whole pool, not refit per fold: what they could
-    # carry over from a fold's own lines is negligible beside stage 2's probabilities.
-    transitions = fit_transitions(dumps)
     estimators = {"scaler": scaler, "lines": design.fit_stage1(sample_w),
-                  "context": design.stage2().fit(cv.x2, y, sample_weight=sample_w),
-                  "transitions": transitions}
+                  "context": design.stage2().fit(cv.x2, y, sample_weight=sample_w)}
     # Scores count only the first `scored` dumps (the real ones, not synthetic joins).
     real = row_dump < (len(dumps) if scored is None else scored)
-    bounds = np.cumsum([0, *(len(d.lines) for d in dumps)])
-    pred = np.concatenate([np.zeros(0, np.int64), *decode(
-        [cv.proba[a:b] for a, b in itertools.pairwise(bounds)], [d.lines for d in dumps],
-        transitions)])
+    pred = cv.proba.argmax(axis=1)
+    # Read at call time, so that bench.recipe's --set reaches it.
+    if labelling.SEQUENCE_WEIGHT:
+        # The transitions are 72 counts of the whole pool, not refit per fold: what they could
+        # carry over from a fold's own lines is negligible beside stage 2's probabilities.
+        estimators["transitions"] = fit_transitions(dumps)
+        bounds = np.cumsum([0, *(len(d.lines) for d in dumps)])
+        pred = np.concatenate([pred[:0], *decode(
+            [cv.proba[a:b] for a, b in itertools.pairwise(bounds)], [d.lines for d in dumps],
+            estimators["transitions"])])
     return estimators, {"y": y[real], "pred": pred[real], "stage1_pred": cv.oof.argmax(1)[real],
                         "all_pred": pred, "all_proba": cv.proba, "noisy": noisy[real],
                         "first_proba": first_proba[real]}

@@ -434,14 +434,21 @@ def test_fit_transitions_counts_label_pairs() -> None:
                                0.2 * fit_transitions([dump], weight=1.0))
 
 
-def test_a_model_without_transitions_labels_by_the_most_probable(model: Model) -> None:
-    # A model from before the decoder still loads, and labels each line by its argmax.
+def test_label_many_decodes_with_the_model_s_transitions(model: Model) -> None:
+    # Without transitions (make train's recipe) each line takes its most probable label; with
+    # them, label_many gives decode's path, each line with that label's probability.
     lines = fixture_dumps()[1]
-    older = Model({k: v for k, v in model.estimators.items() if k != "transitions"},
-                  model.card, model.vocab)
-    (probs,) = predict_proba_many([lines], older)
-    assert [ln.label for ln in label_many([lines], older)[0]] == [
-        LABELS[k] for k in probs.argmax(axis=1)]
-    assert "transitions" in model.estimators
+    (probs,) = predict_proba_many([lines], model)
+    assert "transitions" not in model.estimators
     assert [ln.label for ln in label_many([lines], model)[0]] == [
-        LABELS[k] for k in best_labels([lines], [probs], model)[0]]
+        LABELS[k] for k in probs.argmax(axis=1)]
+    # Transitions that favour body after anything by far more than any line's probabilities.
+    transitions = np.zeros((2, len(LABELS) + 1, len(LABELS)))
+    transitions[:, :, BODY] = 50.0
+    decoding = Model({**model.estimators, "transitions": transitions}, model.card, model.vocab)
+    (path,) = decode([probs], [lines], transitions)
+    assert path.tolist() == [BODY] * len(lines) != probs.argmax(axis=1).tolist()
+    labelled = label_many([lines], decoding)[0]
+    assert [ln.label for ln in labelled] == [LABELS[k] for k in path]
+    assert [ln.p for ln in labelled] == [round(float(probs[i, k]), 4) for i, k in enumerate(path)]
+    np.testing.assert_array_equal(best_labels([lines], [probs], decoding)[0], path)

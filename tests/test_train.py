@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 import warnings
@@ -329,6 +330,9 @@ def test_the_model_file_holds_only_scikit_learn_objects(trained: Trained) -> Non
     model = load_model(trained.runs["text"][0])
     assert type(model.estimators) is dict
     for name, value in model.estimators.items():
+        if name == "transitions":  # a recipe that decodes keeps its label transitions: numbers
+            assert isinstance(value, np.ndarray) and value.dtype == np.float64
+            continue
         # (The cut-position model is None when the data has no joined pages to learn from.)
         parts = value if isinstance(value, list) else [] if value is None else [value]
         assert all(isinstance(part, BaseEstimator) for part in parts), name
@@ -348,6 +352,33 @@ def test_same_data_and_seed_give_the_same_model(
         np.testing.assert_array_equal(x, y)
     assert c["training_data"][0]["format"] == "jsonl"
     assert c["training_data"][0]["sha256"] != a["training_data"][0]["sha256"]
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.5])
+def test_fit_labeller_decodes_only_when_the_recipe_says(
+    monkeypatch: pytest.MonkeyPatch, weight: float
+) -> None:
+    # SEQUENCE_WEIGHT 0 (make train's recipe): no transitions, each line its most probable
+    # label. Set (as bench.recipe's --set does): transitions stored, the out-of-fold labels the
+    # segmenter learns from are decoded as the pipeline decodes.
+    from cleaner import label
+
+    monkeypatch.setattr(label, "SEQUENCE_WEIGHT", weight)
+    dumps = list(read_dumps(TRAIN))[::2]
+    with single_thread():
+        estimators, cv = fit_labeller(dumps, [1.0] * len(dumps), seed=1, folds=SMALL_FOLDS)
+    argmax = cv["all_proba"].argmax(axis=1)
+    if not weight:
+        assert "transitions" not in estimators
+        np.testing.assert_array_equal(cv["all_pred"], argmax)
+        return
+    transitions = estimators["transitions"]
+    np.testing.assert_array_equal(transitions, label.fit_transitions(dumps, weight=weight))
+    bounds = np.cumsum([0, *(len(d.lines) for d in dumps)])
+    decoded = label.decode([cv["all_proba"][a:b] for a, b in itertools.pairwise(bounds)],
+                           [d.lines for d in dumps], transitions)
+    np.testing.assert_array_equal(cv["all_pred"], np.concatenate(decoded))
+    assert (cv["all_pred"] != argmax).any()  # at this weight decoding changes some labels
 
 
 def test_fit_labeller_leaves_warning_filters_alone() -> None:
