@@ -8,8 +8,9 @@ learned instead of hand-written). A model may also decode the labels of a dump t
 (Viterbi over stage 2's probabilities and learned label transitions); the shipped one does not
 (SEQUENCE_WEIGHT says why).
 
-The model file holds only scikit-learn objects; the JSON sidecar (the model card) records the
-file's SHA-256, which is checked before anything is unpickled.
+The model file holds only scikit-learn objects (and a decoding recipe's transitions, a numpy
+array); the JSON sidecar (the model card) records the file's SHA-256, which is checked before
+anything is unpickled.
 """
 
 from __future__ import annotations
@@ -319,7 +320,7 @@ def decode(
     order = np.argsort(-sizes, kind="stable")
     order = order[sizes[order] > 0]
     length = sizes[order]
-    first = (np.cumsum(length) - length)  # row of each running dump's first line
+    first = np.cumsum(length) - length  # row of each running dump's first line
     emit = np.log(np.maximum(np.vstack([probs[i] for i in order]), PROB_FLOOR)).astype(np.float64)
     blank = np.array([int(line.blank_before > 0) for i in order for line in dumps[i]],
                      dtype=np.intp)
