@@ -1,7 +1,7 @@
 """Compare training recipes over several training seeds: one draw is not a result.
 
     python -m bench.recipe --corpus ../shared/corpus/train.jsonl [--seed 20261122 --seed 7]
-        [--set cleaner.train.FIXTURE_WEIGHT=5 ...] [--segment]
+        [--set cleaner.train.FIXTURE_WEIGHT=5 ...] [--fixtures FILE ...] [--segment]
 
 Each seed trains what `make train` trains, the same way (cleaner.train.training_files, the
 synthetic joins, fit_labeller; with --segment also the boundary and cut-position models on the
@@ -19,6 +19,8 @@ recipe is better when it wins over seeds, not on one. `--set MODULE.NAME=VALUE` 
 module constant for the run (a number, or a Python literal), e.g. cleaner.train.SYNTHETIC_SHARE,
 FIXTURE_WEIGHT, STAGE2_ITERATIONS or cleaner.augment.TITLE_AFTER_SHARE: constants read when the
 training runs (a function's default argument is fixed when it is defined, so FOLDS is not one).
+`--fixtures FILE` (repeat) trains on other annotated files than fixtures/annotated/train.jsonl, to
+compare a fixture set with the shipped one; the gate must never be one of them.
 Takes about 7 minutes per seed on 2 cores.
 """
 
@@ -101,13 +103,15 @@ class Data:
     own: dict[str, list[AnnotatedDump]]
 
 
-def load(corpus: Path) -> Data:
+def load(corpus: Path, fixtures: Sequence[Path] = (FIXTURES,)) -> Data:
     """The training dumps as make train reads them, the held-out dumps and our own sets."""
     from cleaner import train
 
+    if any(path.resolve() == OWN_SETS["gate"].resolve() for path in fixtures):
+        raise ValueError(f"{OWN_SETS['gate']}: the quality gate is never trained on")
     # The weight is read here, not taken from training_files' default (fixed when it was
     # defined), so that --set cleaner.train.FIXTURE_WEIGHT=... reaches it.
-    files = train.training_files(corpus, [FIXTURES], extra_weight=train.FIXTURE_WEIGHT)
+    files = train.training_files(corpus, list(fixtures), extra_weight=train.FIXTURE_WEIGHT)
     own = {name: list(read_dumps(path)) for name, path in OWN_SETS.items()}
     return Data([d for f in files for d in f.train], [f.weight for f in files for _ in f.train],
                 [d for f in files for d in f.held], own)
@@ -177,6 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="a training seed (repeat; default: the shipped one and 7)")
     parser.add_argument("--set", action="append", default=[], dest="settings",
                         metavar="MODULE.NAME=VALUE", help="override a constant (repeat)")
+    parser.add_argument("--fixtures", type=Path, action="append",
+                        help=f"an extra training file (repeat; default: {FIXTURES.name})")
     parser.add_argument("--segment", action="store_true",
                         help="also train the segmenter and score segmentation (a minute more)")
     args = parser.parse_args(argv)
@@ -186,12 +192,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         apply_settings(args.settings)
     except (ValueError, ImportError) as err:
         parser.error(str(err))
-    data = load(args.corpus)
+    try:
+        data = load(args.corpus, args.fixtures or [FIXTURES])
+    except ValueError as err:
+        parser.error(str(err))
     rows = {}
     for seed in args.seeds or [DEFAULT_SEED, 7]:
         rows[str(seed)] = score_seed(data, seed, segment=args.segment)
         print(f"seed {seed} done", file=sys.stderr, flush=True)
     print("settings: " + (", ".join(args.settings) or "none (the shipped recipe)"))
+    if args.fixtures:
+        print("fixtures: " + ", ".join(str(path) for path in args.fixtures))
     print(table(rows))
     return 0
 

@@ -6,7 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from bench.recipe import FIXTURES, apply_settings, body_errors, load, parse_setting, summary, table
+from bench.recipe import (
+    FIXTURES,
+    OWN_SETS,
+    apply_settings,
+    body_errors,
+    load,
+    parse_setting,
+    summary,
+    table,
+)
 from cleaner import augment, train
 from cleaner.annotated import read_dumps, write_dumps
 from cleaner.types import AnnotatedDump, Label, Line
@@ -75,3 +84,19 @@ def test_set_fixture_weight_reaches_the_training_data(
     assert 5.0 in weights.values()
     assert all(w in (1.0, 5.0) for w in weights.values())
     assert {d.id for d in data.train} <= fixture_ids
+
+
+def test_fixtures_option_replaces_the_extra_files_and_refuses_the_gate(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    extra = tmp_path / "extra.jsonl"
+    dumps = list(read_dumps(FIXTURES))
+    write_dumps(dumps[:2], corpus)
+    write_dumps(dumps[5:6], extra)
+    data = load(corpus, [extra])
+    weights = {d.id: w for d, w in zip(data.train, data.weights, strict=True)}
+    # The extra file's one dump trains at the fixture weight; train.jsonl's others are not read.
+    assert weights[dumps[5].id] == train.FIXTURE_WEIGHT
+    assert {d.id for d in data.train} | {d.id for d in data.held} == {d.id for d in dumps[:2]} | {
+        dumps[5].id}
+    with pytest.raises(ValueError, match="never trained on"):
+        load(corpus, [OWN_SETS["gate"]])
