@@ -44,8 +44,6 @@ from cleaner.label import (
     card_path,
     context_matrix,
     context_names,
-    decode,
-    fit_transitions,
     line_inputs,
     save_model,
     stage1_matrix,
@@ -257,9 +255,9 @@ def fit_labeller(
     if labelling.SEQUENCE_WEIGHT:
         # The transitions are 72 counts of the whole pool, not refit per fold: what they could
         # carry over from a fold's own lines is negligible beside stage 2's probabilities.
-        estimators["transitions"] = fit_transitions(dumps)
+        estimators["transitions"] = labelling.fit_transitions(dumps)
         bounds = np.cumsum([0, *(len(d.lines) for d in dumps)])
-        pred = np.concatenate([pred[:0], *decode(
+        pred = np.concatenate([pred[:0], *labelling.decode(
             [cv.proba[a:b] for a, b in itertools.pairwise(bounds)], [d.lines for d in dumps],
             estimators["transitions"])])
     return estimators, {"y": y[real], "pred": pred[real], "stage1_pred": cv.oof.argmax(1)[real],
