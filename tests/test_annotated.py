@@ -29,6 +29,9 @@ from cleaner.types import LABELS, AnnotatedDump, Label
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 TRAIN = FIXTURES / "annotated" / "train.jsonl"
+# Hand-written dumps in the user's layouts, not in make train (fixtures/README.md says why).
+LAYOUTS = FIXTURES / "annotated" / "layouts.jsonl"
+GATE = FIXTURES / "annotated" / "gate.jsonl"
 
 
 def obj(*lines: Any) -> dict[str, Any]:
@@ -109,12 +112,31 @@ def test_read_dumps_unreadable(tmp_path: Path, name: str, payload: bytes | None,
         list(read_dumps(path))
 
 
-def test_fixtures_read_cleanly() -> None:
-    dumps = list(read_dumps(TRAIN))
-    assert len(dumps) == 24
+@pytest.mark.parametrize(("path", "count"), [(TRAIN, 24), (LAYOUTS, 29)])
+def test_fixtures_read_cleanly(path: Path, count: int) -> None:
+    dumps = list(read_dumps(path))
+    assert len(dumps) == count
     for dump in dumps:
         assert len(dump.lines) == len(dump.pages) > 0
         assert list(dump.pages) == sorted(dump.pages)
+
+
+def _eight_word_runs(texts: list[str]) -> set[tuple[str, ...]]:
+    out: set[tuple[str, ...]] = set()
+    for text in texts:
+        words = text.lower().split()
+        out.update(tuple(words[i : i + 8]) for i in range(len(words) - 7))
+    return out
+
+
+def test_training_fixtures_share_no_text_with_the_gate_or_the_seeds() -> None:
+    """The gate and the seeds are scored, never learnt: no 8-word run of theirs in training."""
+    train = [d for path in (TRAIN, LAYOUTS) for d in read_dumps(path)]
+    assert len({d.id for d in train}) == len(train)
+    scored = [line.text for d in read_dumps(GATE) for line in d.lines]
+    scored += [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("dumps/*.txt"))]
+    learnt = _eight_word_runs([line.text for d in train for line in d.lines])
+    assert not learnt & _eight_word_runs(scored)
 
 
 text_line = st.text(st.characters(codec="utf-8", exclude_characters="\n"),
