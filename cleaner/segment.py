@@ -53,7 +53,7 @@ HEADINGLESS_THRESHOLD = 0.1
 # dumps, 0.975 -> 0.969 on `extracted` ones (and 4 more of the 443 held-out single pages cut in
 # two), and mean Pk over all the folds' dumps rose 0.024 -> 0.029. Counting a dump whose first
 # content line is a headline as titled too kept most of the bare gain (0.141) and lost less
-# (0.970, 0.972), still 0.026 over all dumps. Left at 0 (README, Comparing recipes, 2026-12-03).
+# (0.970, 0.972), still 0.026 over all dumps. Left at 0 (docs/recipes.md, 2026-12-03).
 TITLED_MIN_P = 0.0
 # Body lines needed on both sides of a title block before it is taken to separate two stories
 # (seed 004's second story has two paragraphs under its headline).
@@ -75,7 +75,7 @@ _BULLETS = frozenset("-•*·–—►▶")
 # corpus and 0.106-0.124 on bench.joins (the whole pool: 0.065, 0.117). Twenty bags, in one draw
 # on the shipped pool, were at or better than the shipped model on every segmentation column;
 # five and ten still varied with the draw, and twenty predicts per gap cost about 0.76 s per
-# 60,000 lines (README, Comparing recipes). The L2 penalty below steadied the one model at no
+# 60,000 lines (docs/recipes.md). The L2 penalty below steadied the one model at no
 # cost per gap, and twenty bags beside it did no better (one seed). Compare it over seeds with
 # `bench.recipe --segment --set cleaner.segment.BOUNDARY_BAGS=20`.
 BOUNDARY_BAGS = 1
@@ -91,7 +91,7 @@ BOUNDARY_LEARNING_RATE = 0.1
 # exact 0.729 -> 0.750, bare Pk 0.202 -> 0.187; joins of held-out pages concat Pk 0.119 ->
 # 0.116, count exact 0.672 -> 0.693, bare Pk 0.157 -> 0.142; the gate's concat Pk 0.177 ->
 # 0.134. 3 gained less; 30 and 100 gained on bare dumps and lost on concat ones; 300 rounds of
-# 7 leaves won with two seeds and lost with the third (README, Comparing recipes).
+# 7 leaves won with two seeds and lost with the third (docs/recipes.md).
 BOUNDARY_L2 = 10.0
 # Within this many gaps of a stronger candidate a boundary is suppressed: articles are longer.
 SUPPRESS_REACH = 3
