@@ -8,7 +8,8 @@ synthetic joins, fit_labeller; with --segment also the boundary and cut-position
 labeller's out-of-fold labels), without saving a model. Each model is scored on the held-out
 corpus (body-vs-rest F1 and macro-F1 of the labels; with --segment, Pk and exact record counts on
 the held-out concat/bare dumps, on bench.joins' joins of held-out pages, and on the held-out
-single pages, `page` and `extracted` pooled, which a cut must not split) and on our own dumps:
+single pages, `page` and `extracted` pooled, which a cut must not split, and the gate's concat
+Pk and counts and the seeds' counts, which tests/test_quality.py holds to) and on our own dumps:
 the lines of the seeds and of the gate fixtures that come out body when they are not, or not
 body when they are (the leaks tests/test_quality.py checks). The table gives each seed's row,
 then the mean and the spread (max - min) of every column.
@@ -169,6 +170,13 @@ def score_seed(data: Data, seed: int, *, segment: bool) -> dict[str, float]:
         s = evaluate_model(single, model)["all"].segmentation
         row["held Pk single"] = float(s.pk or 0.0)
         row["held count single"] = float(s.count_exact or 0.0)
+        # The quality gate's concat floors and the seeds' counts are what a make train model must
+        # also pass (2026-12-04: a fixture set won over seeds here and failed gate-concat-03).
+        gate = evaluate_model(data.own["gate"], model, by_kind=True)["concat"].segmentation
+        row["gate Pk concat"] = float(gate.pk or 0.0)
+        row["gate count concat"] = float(gate.count_exact or 0.0)
+        seeds = evaluate_model(data.own["seeds"], model)["all"].segmentation
+        row["seeds count"] = float(seeds.count_exact or 0.0)
     return row
 
 
