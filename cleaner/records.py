@@ -21,6 +21,9 @@ LANG_TRIALS = 3
 LANG_SEED = 0
 # Distinct words whose langdetect n-grams are remembered (a few MB at most).
 WORD_NGRAM_CACHE = 2**16
+# Code points whose langdetect normal form is remembered: a script's worth, while a run through
+# adversarial text could otherwise fill the table with all 1.1 million.
+NORMALIZED_CACHE = 2**16
 BYLINE_SEPARATOR = " | "
 # What langdetect's Detector counts and skips a character at a time (VectorDetector).
 _SPACES = re.compile(" {2,}")
@@ -147,6 +150,8 @@ def _detector_class() -> Any:
         that fills itself in (a character's normal form depends on the character alone)."""
 
         def __missing__(self, code: int) -> str:
+            if len(self) >= NORMALIZED_CACHE:
+                self.clear()  # emptied, not trimmed: forms are recomputed, never wrong
             ch: str = NGram.normalize(chr(code))
             self[code] = ch
             return ch
@@ -163,6 +168,7 @@ def _detector_class() -> Any:
         """
 
         text: str  # the text appended so far (langdetect's attribute)
+        forms = normalized  # shared by every detector; bounded by NORMALIZED_CACHE
 
         def _extract_ngrams(self) -> list[str]:
             # langdetect's NGram.add_char and its caller's loop, a word at a time: its n-gram
@@ -171,7 +177,7 @@ def _detector_class() -> Any:
             # shipped profiles' n-grams: a detector given other profiles lists them its own way.
             if getattr(self.word_lang_prob_map, "words", None) is not known:
                 return list(super()._extract_ngrams())
-            parts = self.text.translate(normalized).split(" ")
+            parts = self.text.translate(self.forms).split(" ")
             found: list[str] = []
             for k, part in enumerate(parts):
                 if part:

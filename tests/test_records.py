@@ -13,6 +13,7 @@ from cleaner.records import (
     LANG_SAMPLE_CHARS,
     LANG_SEED,
     LANG_TRIALS,
+    NORMALIZED_CACHE,
     _detector_class,
     _language_factory,
     build_record,
@@ -194,6 +195,22 @@ def test_vector_detector_with_other_profiles_lists_their_ngrams() -> None:
     detector.append("a cat and a banana")
     detector.cleaning_text()
     assert detector._extract_ngrams() == Detector._extract_ngrams(detector) == ["a"] * 7
+
+
+def test_normal_forms_are_remembered_up_to_a_bound_and_stay_right() -> None:
+    # The per-code-point table must not grow with the input: text running through more distinct
+    # characters than NORMALIZED_CACHE is listed as langdetect lists it, the table stays small.
+    from langdetect.detector import Detector
+
+    forms = _detector_class().forms
+    chunk = 4096
+    start = 0xE000  # past the surrogates: private use, then plane 1
+    for offset in range(0, NORMALIZED_CACHE + 2 * chunk, chunk):
+        text = "".join(chr(start + offset + k) for k in range(chunk))
+        detector = _detector_class()(_language_factory())
+        detector.append(text)
+        assert detector._extract_ngrams() == Detector._extract_ngrams(detector)
+        assert len(forms) <= NORMALIZED_CACHE
 
 
 def lines_of(*labelled: tuple[Label, str]) -> list[Line]:
