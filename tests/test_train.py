@@ -27,7 +27,7 @@ from cleaner.annotated import (
     read_dumps,
 )
 from cleaner.errors import CleanerError, DataError, ModelError
-from cleaner.label import card_path, load_model, predict_proba_many
+from cleaner.label import card_path, context_names, line_inputs, load_model, predict_proba_many
 from cleaner.pipeline import label_lines
 from cleaner.train import (
     CORPUS_LICENCES,
@@ -42,6 +42,7 @@ from cleaner.train import (
     contradicted,
     data_licences,
     describe_card,
+    draw_seed,
     file_sha256,
     fit_labeller,
     label_report,
@@ -379,6 +380,80 @@ def test_fit_labeller_decodes_only_when_the_recipe_says(
                            [d.lines for d in dumps], transitions)
     np.testing.assert_array_equal(cv["all_pred"], np.concatenate(decoded))
     assert (cv["all_pred"] != argmax).any()  # at this weight decoding changes some labels
+
+
+def test_more_stage2_draws_refit_only_stage_2_and_stay_deterministic(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # STAGE2_DRAWS (read at call time, as bench.recipe's --set sets it): stage 2 also learns
+    # from other draws of folds and joins, in the cross-validation (whose predictions the
+    # segmenter learns from) as in the final fit. Stage 1 is the first draw's; stage 2 is
+    # another model, the same one each time.
+    from cleaner import train as tr
+    from cleaner.features import vocabulary
+    from cleaner.label import Model
+
+    real = list(read_dumps(TRAIN))[::2]
+    pool, weights, fold = tr.training_pool(real, [1.0] * len(real), seed=1, folds=SMALL_FOLDS)
+    lines = [d.lines for d in real]
+
+    def fit(draws: int) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+        monkeypatch.setattr(tr, "STAGE2_DRAWS", draws)
+        estimators, cv = fit_labeller(pool, weights, fold=fold, seed=1, folds=SMALL_FOLDS,
+                                      scored=len(real))
+        return estimators, cv, predict_proba_many(lines, Model(estimators, {}, vocabulary()))
+
+    with single_thread():
+        one, cv_one, p_one = fit(1)
+        two, cv_two, p_two = fit(2)
+        _, _, p_again = fit(2)
+    np.testing.assert_array_equal(one["lines"].coef_, two["lines"].coef_)
+    np.testing.assert_array_equal(cv_one["y"], cv_two["y"])
+    assert not np.array_equal(cv_one["all_proba"], cv_two["all_proba"])
+    assert any(not np.array_equal(a, b) for a, b in zip(p_one, p_two, strict=True))
+    for a, b in zip(p_two, p_again, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_an_extra_draw_has_its_own_folds_and_joins() -> None:
+    from sklearn.preprocessing import StandardScaler
+
+    from cleaner import train as tr
+    from cleaner.features import vocabulary
+
+    # Joins need ten single pages in a fold: the layouts fixtures make enough.
+    real = [*read_dumps(TRAIN), *read_dumps(TRAIN.with_name("layouts.jsonl"))]
+    vocab = vocabulary()
+    _, dense = line_inputs([d.lines for d in real], vocab)
+    scaler = StandardScaler().fit(dense)
+    n_real = sum(len(d.lines) for d in real)
+
+    first = assign_folds(real, folds=SMALL_FOLDS, seed=1)
+
+    def rows(seed: int, *, synthetic: bool) -> Any:
+        with single_thread():
+            return tr._drawn_rows(real, [1.0] * len(real), scaler, vocab, first_fold=first,
+                                  seed=seed, folds=SMALL_FOLDS, synthetic=synthetic,
+                                  say=lambda _m: None)
+
+    plain, joined = rows(draw_seed(1, 1), synthetic=False), rows(draw_seed(1, 1), synthetic=True)
+    assert len(plain.y) == n_real < len(joined.y)  # the draw's own joins follow the real lines
+    # The real dumps' lines come first, in order, in every draw (drop_contradicted relies on it),
+    # with the first draw's fold of their dump; the joins belong to no fold of it.
+    gold = [LABELS.index(line.label) for d in real for line in d.lines]
+    assert joined.y[:n_real].tolist() == gold == plain.y.tolist()
+    row_first = [int(first[k]) for k, d in enumerate(real) for _ in d.lines]
+    assert joined.fold[:n_real].tolist() == row_first == plain.fold.tolist()
+    assert (joined.fold[n_real:] == -1).all()
+    assert plain.x2.shape == (n_real, len(context_names()))
+    # Another seed draws other folds: stage 1's out-of-fold probabilities move.
+    assert not np.array_equal(plain.x2, rows(draw_seed(1, 2), synthetic=False).x2)
+
+
+@given(st.integers(0, 2**31), st.integers(1, 50))
+def test_extra_draws_are_never_another_training_seeds_first(seed: int, draw: int) -> None:
+    assert draw_seed(seed, 0) == seed
+    assert draw_seed(seed, draw) not in range(seed - 1000, seed + 1001)
 
 
 def test_fit_labeller_leaves_warning_filters_alone() -> None:
