@@ -70,7 +70,8 @@ STAGE2_L2 = 1.0
 # synthetic joins made within them): a sample, and the shipped model moved with it (held-out body
 # F1 0.808 to 0.843 over three training seeds). With more draws, stage 2 is fit on the rows of
 # each (its sample weights divided by their number), a smoother picture of stage 1 at the same
-# cost per predicted line. 1 is one draw, the model of before.
+# cost per predicted line. make train keeps one: three narrowed the seed spread and fixed seed
+# lines, but lost a gate cut with every seed tried (docs/recipes.md, "Stage 2 from several draws").
 STAGE2_DRAWS = 1
 # Confident learning, simplified (Northcutt, Jiang and Chuang, JAIR 2021), for training data
 # with label noise (`drop_contradicted`): a training line whose gold label the cross-validated
