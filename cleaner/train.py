@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -234,17 +234,11 @@ def fit_labeller(
     if fold is None:
         fold = assign_folds(dumps, folds=folds, seed=seed)
     vocab = vocabulary()
-    label_col = {label: i for i, label in enumerate(LABELS)}
-    words, dense = line_inputs([d.lines for d in dumps], vocab)
-    y = np.array([label_col[line.label] for d in dumps for line in d.lines if line.label], np.int64)
-    row_dump = np.repeat(np.arange(len(dumps)), [len(d.lines) for d in dumps])
-    sample_w = class_weights(y) * np.asarray(weights, dtype=np.float64)[row_dump]
+    words, dense, y, row_dump, sample_w, splits = _pool_rows(dumps, weights, fold, folds=folds,
+                                                             vocab=vocab)
     scaler = StandardScaler().fit(dense)
     x1 = stage1_matrix(words, dense, scaler)
     say(f"stage 1 design: {x1.shape[0]} lines x {x1.shape[1]} features")
-    row_fold = fold[row_dump]
-    splits = [(np.flatnonzero(row_fold != k), np.flatnonzero(row_fold == k))
-              for k in range(folds)]
     design = _Design(x1, dense, y, [len(d.lines) for d in dumps], splits, seed)
     real_dumps = len(dumps) if scored is None else scored
     real_rows = int(sum(len(d.lines) for d in dumps[:real_dumps]))
@@ -270,11 +264,7 @@ def fit_labeller(
                                                  rows.w[real_rows:]]))
                  for rows in extra]
         cv = design.cross_validate(sample_w, say, extra=extra)
-    x2, y2, w2 = cv.x2, y, sample_w
-    if extra:
-        x2 = np.vstack([cv.x2, *(rows.x2 for rows in extra)])
-        y2 = np.concatenate([y, *(rows.y for rows in extra)])
-        w2 = np.concatenate([sample_w, *(rows.w for rows in extra)]) / draws
+    x2, y2, w2 = _with_draws(cv.x2, y, sample_w, [(rows, slice(None)) for rows in extra])
     say("final fit")
     estimators = {"scaler": scaler, "lines": design.fit_stage1(sample_w),
                   "context": design.stage2().fit(x2, y2, sample_weight=w2)}
@@ -328,20 +318,56 @@ def _drawn_rows(
     fold = assign_folds(dumps, folds=folds, seed=seed)
     pool, pool_w, fold = (with_synthetic(dumps, weights, fold, seed=seed) if synthetic
                           else (list(dumps), list(weights), fold))
-    label_col = {label: i for i, label in enumerate(LABELS)}
-    words, dense = line_inputs([d.lines for d in pool], vocab)
-    y = np.array([label_col[line.label] for d in pool for line in d.lines if line.label], np.int64)
-    row_dump = np.repeat(np.arange(len(pool)), [len(d.lines) for d in pool])
-    sample_w = class_weights(y) * np.asarray(pool_w, dtype=np.float64)[row_dump]
-    row_fold = fold[row_dump]
-    splits = [(np.flatnonzero(row_fold != k), np.flatnonzero(row_fold == k))
-              for k in range(folds)]
+    words, dense, y, row_dump, sample_w, splits = _pool_rows(pool, pool_w, fold, folds=folds,
+                                                             vocab=vocab)
     design = _Design(stage1_matrix(words, dense, scaler), dense, y,
                      [len(d.lines) for d in pool], splits, seed)
     say(f"draw seed {seed}: {len(pool)} dumps, {len(y)} lines")
     first = np.concatenate([first_fold, np.full(len(pool) - len(dumps), -1, np.int64)])
-    return _StageTwoRows(design.out_of_fold(sample_w, say), np.asarray(y), sample_w,
-                         first[row_dump])
+    return _StageTwoRows(design.out_of_fold(sample_w, say), y, sample_w, first[row_dump])
+
+
+class _PoolRows(NamedTuple):
+    """A training pool's lines as rows: stage-1 inputs, gold labels, weights and fold splits."""
+
+    words: Any
+    dense: NDArray[np.float32]
+    y: NDArray[np.int64]
+    row_dump: NDArray[np.int64]
+    sample_w: NDArray[np.float64]
+    splits: list[tuple[NDArray[np.int64], NDArray[np.int64]]]
+
+
+def _pool_rows(
+    dumps: Sequence[AnnotatedDump], weights: Sequence[float], fold: NDArray[np.int64], *,
+    folds: int, vocab: Vocabulary,
+) -> _PoolRows:
+    """Each line of the dumps as a row: class- and dump-weighted, split by its dump's fold."""
+    label_col = {label: i for i, label in enumerate(LABELS)}
+    words, dense = line_inputs([d.lines for d in dumps], vocab)
+    y = np.array([label_col[line.label] for d in dumps for line in d.lines if line.label], np.int64)
+    row_dump = np.repeat(np.arange(len(dumps)), [len(d.lines) for d in dumps])
+    sample_w = class_weights(y) * np.asarray(weights, dtype=np.float64)[row_dump]
+    row_fold = fold[row_dump]
+    splits = [(np.flatnonzero(row_fold != k), np.flatnonzero(row_fold == k))
+              for k in range(folds)]
+    return _PoolRows(words, dense, y, row_dump, sample_w, splits)
+
+
+def _with_draws(
+    x2: NDArray[np.float32], y: NDArray[np.int64], w: NDArray[np.float64],
+    extra: Sequence[tuple[_StageTwoRows, Any]],
+) -> tuple[NDArray[np.float32], NDArray[np.int64], NDArray[np.float64]]:
+    """Stage 2's training rows: these, then each extra draw's rows picked by its index.
+
+    The weights are divided by the number of draws, so that more draws do not weigh more
+    against the regularisation; with no extra draw the rows are returned as they are.
+    """
+    if not extra:
+        return x2, y, w
+    return (np.vstack([x2, *(rows.x2[pick] for rows, pick in extra)]),
+            np.concatenate([y, *(rows.y[pick] for rows, pick in extra)]),
+            np.concatenate([w, *(rows.w[pick] for rows, pick in extra)]) / (len(extra) + 1))
 
 
 @dataclass(frozen=True)
@@ -423,17 +449,10 @@ class _Design:
         # Cross-validated probabilities of the whole two-stage labeller: scores, and noise.
         proba = np.zeros_like(oof)
         for k, (tr, te) in enumerate(self.splits):
-            if extra:
-                more = [np.flatnonzero((rows.fold >= 0) & (rows.fold != k)) for rows in extra]
-                fitted = self.stage2().fit(
-                    np.vstack([x2[tr], *(r.x2[m] for r, m in zip(extra, more, strict=True))]),
-                    np.concatenate([self.y[tr], *(r.y[m] for r, m in zip(extra, more,
-                                                                        strict=True))]),
-                    sample_weight=np.concatenate(
-                        [sample_w[tr], *(r.w[m] for r, m in zip(extra, more, strict=True))])
-                    / (len(extra) + 1))
-            else:
-                fitted = self.stage2().fit(x2[tr], self.y[tr], sample_weight=sample_w[tr])
+            x_k, y_k, w_k = _with_draws(
+                x2[tr], self.y[tr], sample_w[tr],
+                [(rows, np.flatnonzero((rows.fold >= 0) & (rows.fold != k))) for rows in extra])
+            fitted = self.stage2().fit(x_k, y_k, sample_weight=w_k)
             proba[te] = _full_proba(fitted, x2[te])
             say(f"stage 2 fold {k + 1}/{len(self.splits)} done")
         return _CrossValidated(oof, x2, proba)
