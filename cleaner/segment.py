@@ -115,6 +115,7 @@ GAP_NAMES = (
     "dropped_comment", "dropped_boilerplate", "near_vs_median", "far_vs_median", "far_rank",
     "far_local_min", "log_content", "novel_after", "orphan_before", "novel_orphan",
     "novel_after_far", "orphan_before_far", "log_body_before", "log_body_after",
+    "log_clean_before", "log_clean_after", "log_dropped_comments",
 )
 # Content lines on each side whose words are checked for novelty (never seen before the gap)
 # and for orphanhood (never seen after it): a new story brings new names and topics.
@@ -391,6 +392,19 @@ def _gap_rows(
             run += body_len[j]
             body_after[j] = run
 
+    # Content lines in an unbroken run (no dropped line between them) ending at each gap's left
+    # line and starting at its right line. A comment the labeller takes for body sits alone
+    # between dropped comment lines, inside a story; a story that starts after another's comment
+    # thread (with no headline of its own) runs on for several paragraphs.
+    clean_before = [1] * len(content)
+    for j in range(1, len(content)):
+        if content[j] == content[j - 1] + 1:
+            clean_before[j] = clean_before[j - 1] + 1
+    clean_after = [1] * len(content)
+    for j in range(len(content) - 2, -1, -1):
+        if content[j + 1] == content[j] + 1:
+            clean_after[j] = clean_after[j + 1] + 1
+
     novel_near, orphan_near, novel_far, orphan_far = novelty
     rows = []
     for g in range(n_gaps):
@@ -426,6 +440,8 @@ def _gap_rows(
             math.log1p(len(content)), novel, orphan, novel * orphan,
             novel_far[g], orphan_far[g],
             math.log1p(body_before[g]), math.log1p(body_after[g + 1]),
+            math.log1p(clean_before[g]), math.log1p(clean_after[g + 1]),
+            math.log1p(sum(line.label is Label.COMMENT for line in between)),
         ])
     return content, np.asarray(rows, dtype=np.float32)
 

@@ -93,6 +93,23 @@ def test_gap_features_without_gaps(labels: list[Label]) -> None:
     assert x.shape == (0, len(GAP_NAMES))
 
 
+def test_gap_features_count_unbroken_runs_and_dropped_comments() -> None:
+    # A comment taken for body sits alone in its thread; a story after the thread runs on.
+    lines = make([(H, "Title"), *body(3), (C, "2 Comments"), (B, "Lovely, thanks!"),
+                  (C, "Reply"), (C, "Sam"), *body(4)])
+    content, x = gap_features(lines)
+    col = {name: GAP_NAMES.index(name) for name in
+           ("log_clean_before", "log_clean_after", "log_dropped_comments")}
+    # Gaps: title|b, b|b, b|b, b|"Lovely" (1 comment between), "Lovely"|b (2 between), then b|b.
+    assert content == [0, 1, 2, 3, 5, 8, 9, 10, 11]
+    np.testing.assert_allclose(x[:, col["log_clean_before"]],
+                               np.log1p([1, 2, 3, 4, 1, 1, 2, 3]), rtol=1e-6)
+    np.testing.assert_allclose(x[:, col["log_clean_after"]],
+                               np.log1p([3, 2, 1, 1, 4, 3, 2, 1]), rtol=1e-6)
+    np.testing.assert_allclose(x[:, col["log_dropped_comments"]],
+                               np.log1p([0, 0, 0, 1, 2, 0, 0, 0]), rtol=1e-6)
+
+
 words = st.sampled_from(["ferry", "harbour", "council", "orchard", "frost", "apples", "pier",
                          "mayor", "the", "and", "12", "-", "•", "!", "growers", "Ünïcödé", "中文"])
 labelled = st.lists(st.tuples(st.sampled_from(LABELS),
