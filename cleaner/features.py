@@ -47,6 +47,12 @@ STOPWORDS = frozenset(
 )
 
 # Cue words by role, looked up in the hashed word counts (so case-insensitive for free).
+# "a.m p.m" is a known quirk: the word pattern cuts them into "a", "m" and "p", so cue_ampm fires
+# on nearly every body line (the article "a"; the strict xfail in tests/test_features.py). The
+# shipped model has learnt around it; without them (2026-12-05, three training seeds) the seeds'
+# lines and bare dumps gained but every seed's model lost the gate's cut from a comment thread
+# ("June 14, 2024 at 9:41 am" headers) into the next story (docs/recipes.md). Fix it with a
+# retrain that keeps that cut.
 CUE_WORDS: tuple[tuple[str, str], ...] = (
     ("month", "jan january feb february mar march apr april may jun june jul july aug august sep "
               "sept september oct october nov november dec december"),

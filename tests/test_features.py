@@ -243,7 +243,8 @@ def test_cue_fires_on_its_words(text: str, group: str) -> None:
 @pytest.mark.xfail(
     strict=True,
     reason="CUE_WORDS 'a.m p.m' is tokenised by \\w+ into 'a', 'm', 'p': the article 'a' "
-    "(and 'I'm') sets cue_ampm on ordinary body text",
+    "(and 'I'm') sets cue_ampm on ordinary body text; kept, as the fix lost a gate cut "
+    "(features.py, docs/recipes.md)",
 )
 @pytest.mark.parametrize(
     "text",
