@@ -413,7 +413,7 @@ def _gap_rows(
         left, right = lines[a], lines[b]
         between = lines[a + 1 : b]
         blanks = [line.blank_before for line in lines[a + 1 : b + 1]]
-        dropped = {line.label for line in between}
+        dropped = Counter(line.label for line in between)
         head_before = head_after = 0.0
         if right.label in _HEADINGS:
             # Compare the heading with the story before it and the story after its block.
@@ -441,7 +441,7 @@ def _gap_rows(
             novel_far[g], orphan_far[g],
             math.log1p(body_before[g]), math.log1p(body_after[g + 1]),
             math.log1p(clean_before[g]), math.log1p(clean_after[g + 1]),
-            math.log1p(sum(line.label is Label.COMMENT for line in between)),
+            math.log1p(dropped[Label.COMMENT]),
         ])
     return content, np.asarray(rows, dtype=np.float32)
 

@@ -100,7 +100,7 @@ def test_gap_features_count_unbroken_runs_and_dropped_comments() -> None:
     content, x = gap_features(lines)
     col = {name: GAP_NAMES.index(name) for name in
            ("log_clean_before", "log_clean_after", "log_dropped_comments")}
-    # Gaps: title|b, b|b, b|b, b|"Lovely" (1 comment between), "Lovely"|b (2 between), then b|b.
+    # Gaps: title|b, b|b, b|b, b|"Lovely" (1 comment between), "Lovely"|b (2 between), 3 x b|b.
     assert content == [0, 1, 2, 3, 5, 8, 9, 10, 11]
     np.testing.assert_allclose(x[:, col["log_clean_before"]],
                                np.log1p([1, 2, 3, 4, 1, 1, 2, 3]), rtol=1e-6)
