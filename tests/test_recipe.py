@@ -89,7 +89,7 @@ def test_set_fixture_weight_reaches_the_training_data(
     assert {d.id for d in data.train} <= fixture_ids
 
 
-def test_fixtures_option_replaces_the_extra_files_and_refuses_the_gate(tmp_path: Path) -> None:
+def test_fixtures_option_replaces_extra_files_and_refuses_scored_sets(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus.jsonl"
     extra = tmp_path / "extra.jsonl"
     dumps = list(read_dumps(FIXTURES))
@@ -101,8 +101,9 @@ def test_fixtures_option_replaces_the_extra_files_and_refuses_the_gate(tmp_path:
     assert weights[dumps[5].id] == train.FIXTURE_WEIGHT
     read = {d.id for d in data.train} | {d.id for d in data.held}
     assert read == {dumps[0].id, dumps[1].id, dumps[5].id}
-    with pytest.raises(ValueError, match="never trained on"):
-        load(corpus, [OWN_SETS["gate"]])
+    for scored in ("gate", "misses"):
+        with pytest.raises(ValueError, match="never trained on"):
+            load(corpus, [OWN_SETS[scored]])
 
 
 def test_miscounted_names_the_dumps_cut_into_another_number_of_records(model: Model) -> None:
