@@ -24,7 +24,7 @@ FIXTURE_WEIGHT, STAGE2_ITERATIONS or cleaner.augment.TITLE_AFTER_SHARE: constant
 training runs (a function's default argument is fixed when it is defined, so FOLDS is not one).
 `--fixtures FILE` (repeat) trains on other annotated files than fixtures/annotated/train.jsonl, to
 compare a fixture set with the shipped one; the gate and the misses must never be one of them.
-Takes about 7 minutes per seed on 2 cores.
+Takes about 5 to 7 minutes per seed on 2 cores.
 """
 
 from __future__ import annotations

@@ -33,10 +33,16 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+def _clean_gold(model: Model, gold: AnnotatedDump) -> Any:
+    """What the pipeline makes of a gold dump's raw text."""
+    [cleaned] = clean_documents([Document(gold.id, gold.text)], model=model,
+                                detect_language=False)
+    return cleaned
+
+
 def predict(dump: AnnotatedDump, model: Model) -> Prediction:
     """Run the whole pipeline on a dump's raw text and read back labels and segments."""
-    [cleaned] = clean_documents([Document(dump.id, dump.text)], model=model,
-                                detect_language=False)
+    cleaned = _clean_gold(model, dump)
     # Segments for scoring: a dropped line counts with the article before it.
     segments, current = [], 0
     for article in cleaned.articles:
@@ -79,13 +85,6 @@ def _metric(scores: Scores, path: str) -> float:
 
 
 SEED_DUMPS = {d.id: d for d in read_dumps(SEEDS)}
-
-
-def _clean_gold(model: Model, gold: AnnotatedDump) -> Any:
-    """What the pipeline makes of a gold dump's raw text."""
-    [cleaned] = clean_documents([Document(gold.id, gold.text)], model=model,
-                                detect_language=False)
-    return cleaned
 
 
 def _clean_seed(model: Model, seed_id: str) -> tuple[AnnotatedDump, Any]:
