@@ -19,7 +19,7 @@ import pytest
 from cleaner.annotated import read_dumps
 from cleaner.evaluate import Prediction, Scores, evaluate_by_kind
 from cleaner.label import Model, default_model_path
-from cleaner.pipeline import clean_documents
+from cleaner.pipeline import Cleaned, clean_documents
 from cleaner.types import CONTENT_LABELS, AnnotatedDump, Document, Label
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _clean_gold(model: Model, gold: AnnotatedDump) -> Any:
+def _clean_gold(model: Model, gold: AnnotatedDump) -> Cleaned:
     """What the pipeline makes of a gold dump's raw text."""
     [cleaned] = clean_documents([Document(gold.id, gold.text)], model=model,
                                 detect_language=False)
@@ -87,7 +87,7 @@ def _metric(scores: Scores, path: str) -> float:
 SEED_DUMPS = {d.id: d for d in read_dumps(SEEDS)}
 
 
-def _clean_seed(model: Model, seed_id: str) -> tuple[AnnotatedDump, Any]:
+def _clean_seed(model: Model, seed_id: str) -> tuple[AnnotatedDump, Cleaned]:
     """A seed's gold dump and what the pipeline makes of its raw text."""
     gold = SEED_DUMPS[seed_id]
     return gold, _clean_gold(model, gold)
