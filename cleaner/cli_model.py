@@ -20,6 +20,7 @@ import click
 from cleaner.annotated import FORMATS, HOLDOUT_PERCENT
 from cleaner.cli import MODEL_HELP, CliError, cleaner
 from cleaner.errors import CleanerError
+from cleaner.features import PAIR_MAX_WORDS
 from cleaner.train import DEFAULT_SEED, FIXTURE_WEIGHT, FOLDS
 
 if TYPE_CHECKING:
@@ -113,6 +114,11 @@ def _a_file(_ctx: click.Context, _param: click.Parameter, value: str | None) -> 
 @click.option("--extra-weight", default=FIXTURE_WEIGHT, show_default=True,
               type=click.FloatRange(min=0, min_open=True),
               help="Weight of each line of the DATA files after the first.")
+@click.option("--word-pairs", default=PAIR_MAX_WORDS, show_default=True, metavar="N",
+              type=click.IntRange(min=0),
+              help="Also give stage 1 the adjacent word pairs of lines of at most N words "
+                   "(0: none), recorded in the model card: a phrase such as \"click here to "
+                   "read more\" says more than its words (docs/recipes.md, \"Word pairs\").")
 @click.option("--licence", metavar="TEXT",
               help="The licence of your training data, recorded in the model card.")
 @click.option("--drop-contradicted", is_flag=True,
@@ -130,6 +136,7 @@ def train(
     holdout: bool,
     folds: int,
     extra_weight: float,
+    word_pairs: int,
     licence: str | None,
     drop_contradicted: bool,
     contradicted_report: str | None,
@@ -161,7 +168,7 @@ def train(
         card = train_model(
             Path(data[0]), [Path(p) for p in data[1:]], Path(output), seed=seed,
             holdout=holdout, folds=folds, extra_weight=extra_weight, licence=licence,
-            drop_contradicted=drop_contradicted,
+            drop_contradicted=drop_contradicted, pair_max_words=word_pairs,
             contradicted_report=Path(contradicted_report) if contradicted_report else None,
             log=progress,
         )

@@ -25,8 +25,18 @@ Matrix = NDArray[np.float32]
 # Hashed vocabulary size: 2**15 buckets keeps the shipped model at a few MB while collisions
 # among the few thousand cue words that matter stay rare.
 HASH_FEATURES = 2**15
+# Adjacent word pairs of lines of at most this many words are hashed into PAIR_FEATURES buckets
+# of their own, for stage 1 only: short lines are where a phrase says more than its words ("click
+# here to read more", "leave a comment", "related posts"), long ones are prose. The recipe's
+# value, read when a Vocabulary is made without one (so bench.recipe's --set reaches it); a model
+# records its own in its card, and a card without one was trained with none. 0 in `make train`:
+# 12 lifted macro-F1 and held-out concat counts over three training seeds but lost the gate's cut
+# into a headless story after a comment thread at two of them (docs/recipes.md, "Word pairs").
+PAIR_MAX_WORDS = 0
+PAIR_FEATURES = 2**15
 # Words, and the newlines between lines: one findall over a whole batch tokenises every line.
 _TOKENS = re.compile(r"\w+|\n")
+_WORDS = re.compile(r"\w+")
 # Words whose buckets a Vocabulary remembers across batches: enough for a language's common words,
 # and a bound on memory however many distinct tokens a long run meets (the cache is then emptied).
 BUCKET_CACHE_SIZE = 2**18
@@ -102,15 +112,23 @@ class Vocabulary:
 
     stop_buckets: NDArray[np.float32]  # 0/1 per bucket
     cue_buckets: Any  # sparse (buckets x cues) 0/1
-    # Already-hashed words, kept across batches: most words of a batch were in the one before.
+    # Lines of at most this many words also get their word pairs hashed (0: none; hash_pairs).
+    pair_max_words: int = 0
+    # Already-hashed words and pairs, kept across batches: most of a batch's were in the one
+    # before.
     buckets: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
 
-def bucket(token: str) -> int:
-    """The hash bucket of a lowercased word (MurmurHash3, as scikit-learn's hashers use)."""
+def murmurhash3(token: str) -> int:
+    """The non-negative 32-bit MurmurHash3 of a token (seed 0), as scikit-learn's hashers use."""
     from sklearn.utils import murmurhash3_32
 
-    return int(murmurhash3_32(token, seed=0, positive=True)) % HASH_FEATURES
+    return int(murmurhash3_32(token, seed=0, positive=True))
+
+
+def bucket(token: str) -> int:
+    """The hash bucket of a lowercased word."""
+    return murmurhash3(token) % HASH_FEATURES
 
 
 def hash_words(texts: Sequence[str], *, cache: dict[str, int] | None = None) -> Any:
@@ -141,15 +159,48 @@ def hash_words(texts: Sequence[str], *, cache: dict[str, int] | None = None) -> 
     return matrix
 
 
-def vocabulary() -> Vocabulary:
-    """The stopword and cue-word bucket masks."""
+def hash_pairs(
+    texts: Sequence[str], *, max_words: int, cache: dict[str, int] | None = None
+) -> Any:
+    """Adjacent lowercased word-pair counts of short texts in PAIR_FEATURES buckets (CSR, row each).
+
+    Only texts of 2 to `max_words` words have pairs; the others get an empty row. Not
+    vectorised like hash_words: it runs only when a model asks for pairs.
+    """
+    from scipy import sparse
+
+    known = {} if cache is None else cache
+    if len(known) > BUCKET_CACHE_SIZE:
+        known.clear()
+    rows: list[int] = []
+    cols: list[int] = []
+    for row, text in enumerate(texts):
+        words = _WORDS.findall(text.lower())
+        if not 2 <= len(words) <= max_words:
+            continue
+        for pair in map(" ".join, itertools.pairwise(words)):
+            col = known.get(pair)
+            if col is None:
+                # A pair holds a space and a word never does: one cache serves both.
+                col = known[pair] = murmurhash3(pair) % PAIR_FEATURES
+            rows.append(row)
+            cols.append(col)
+    data = np.ones(len(cols), dtype=np.float32)
+    matrix = sparse.csr_matrix((data, (rows, cols)), shape=(len(texts), PAIR_FEATURES))
+    matrix.sum_duplicates()
+    return matrix
+
+
+def vocabulary(*, pair_max_words: int | None = None) -> Vocabulary:
+    """The stopword and cue-word bucket masks; word pairs as given, else the recipe's."""
     from scipy import sparse
 
     stops = np.zeros(HASH_FEATURES, dtype=np.float32)
     stops[[bucket(w) for w in STOPWORDS]] = 1.0
     cue_rows = hash_words([words for _, words in CUE_WORDS])
     cue_rows.data[:] = 1.0
-    return Vocabulary(stops, sparse.csc_matrix(cue_rows.T))
+    pairs = PAIR_MAX_WORDS if pair_max_words is None else pair_max_words
+    return Vocabulary(stops, sparse.csc_matrix(cue_rows.T), pairs)
 
 
 def _segment_sums(

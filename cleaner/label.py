@@ -33,10 +33,12 @@ from cleaner.errors import ModelError
 from cleaner.features import (
     DENSE_NAMES,
     HASH_FEATURES,
+    PAIR_FEATURES,
     Matrix,
     Vocabulary,
     dense_features,
     dump_bounds,
+    hash_pairs,
     hash_words,
     shifted,
     vocabulary,
@@ -131,7 +133,8 @@ def _check_card(card: dict[str, Any], path: Path) -> None:
             or features.get("context") != context_names()
             or features.get("positions") != list(POSITION_NAMES)
             # A model from before the cut model has none, and is cut from the thresholds.
-            or features.get("cuts", list(CUT_NAMES)) != list(CUT_NAMES)):
+            or features.get("cuts", list(CUT_NAMES)) != list(CUT_NAMES)
+            or card_pairs(card) is None):
         raise ModelError(f"{path}: model was built for other features; {REBUILD_HINT}")
     import sklearn
 
@@ -142,6 +145,18 @@ def _check_card(card: dict[str, Any], path: Path) -> None:
             f"{path}: trained with scikit-learn {trained}, running {sklearn.__version__}",
             stacklevel=3,
         )
+
+
+def card_pairs(card: dict[str, Any]) -> int | None:
+    """The word-pair setting a card records (0 when it records none), None when it is not ours."""
+    features = card.get("features")
+    pairs = features.get("pairs") if isinstance(features, dict) else None
+    if pairs is None:
+        return 0  # a model from before word pairs: trained without them
+    if (not isinstance(pairs, dict) or pairs.get("buckets") != PAIR_FEATURES
+            or type(pairs.get("max_words")) is not int or pairs["max_words"] < 0):
+        return None
+    return int(pairs["max_words"])
 
 
 def load_model(path: str | Path | None = None) -> Model:
@@ -167,7 +182,13 @@ def load_model(path: str | Path | None = None) -> Model:
     estimators = joblib.load(io.BytesIO(data))
     if not isinstance(estimators, dict) or not set(estimators) >= ESTIMATORS:
         raise ModelError(f"{model_path}: not a cleaner model; {REBUILD_HINT}")
-    return Model(estimators, card, vocabulary())
+    vocab = vocabulary(pair_max_words=card_pairs(card))
+    # A card edited by hand could say "no pairs" of a model fit with them: predict would fail on
+    # the first line with scikit-learn's own error; say so here, naming the file.
+    width = HASH_FEATURES + (PAIR_FEATURES if vocab.pair_max_words else 0) + len(DENSE_NAMES)
+    if getattr(estimators["lines"], "n_features_in_", width) != width:
+        raise ModelError(f"{model_path}: model was built for other features; {REBUILD_HINT}")
+    return Model(estimators, card, vocab)
 
 
 def save_model(estimators: dict[str, Any], card: dict[str, Any], path: str | Path) -> Path:
@@ -191,11 +212,18 @@ def save_model(estimators: dict[str, Any], card: dict[str, Any], path: str | Pat
 
 
 def line_inputs(dumps: Sequence[Sequence[Line]], vocab: Vocabulary) -> tuple[Any, Matrix]:
-    """Stage-1 inputs of a batch of dumps: hashed word counts and dense features, row per line."""
+    """Stage-1 inputs of a batch of dumps: hashed word (and pair) counts, dense features."""
     lines = [line for dump in dumps for line in dump]
     # One hasher call for the whole batch: its per-call overhead dominates on short dumps.
-    words = hash_words([line.text for line in lines], cache=vocab.buckets)
-    return words, dense_features(lines, words, vocab, sizes=[len(d) for d in dumps])
+    texts = [line.text for line in lines]
+    words = hash_words(texts, cache=vocab.buckets)
+    dense = dense_features(lines, words, vocab, sizes=[len(d) for d in dumps])
+    if vocab.pair_max_words:
+        from scipy import sparse
+
+        pairs = hash_pairs(texts, max_words=vocab.pair_max_words, cache=vocab.buckets)
+        words = sparse.hstack([words, pairs], format="csr")
+    return words, dense
 
 
 def stage1_matrix(words: Any, dense: Matrix, scaler: Any) -> Any:

@@ -39,7 +39,7 @@ from cleaner.annotated import (
 )
 from cleaner.augment import synthetic_dumps
 from cleaner.errors import CleanerError, DataError, ModelError
-from cleaner.features import DENSE_NAMES, HASH_FEATURES, Vocabulary, vocabulary
+from cleaner.features import DENSE_NAMES, HASH_FEATURES, PAIR_FEATURES, Vocabulary, vocabulary
 from cleaner.label import (
     card_path,
     context_matrix,
@@ -211,6 +211,7 @@ def fit_labeller(
     scored: int | None = None,
     find_contradicted: bool = False,
     drop_contradicted: bool = False,
+    pair_max_words: int | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Fit both stages (stage 2 on out-of-fold stage-1 probabilities); return estimators, CV.
 
@@ -225,6 +226,7 @@ def fit_labeller(
     With STAGE2_DRAWS above 1, stage 2 also learns from that many - 1 more draws of folds (and
     of joins, when the first `scored` dumps are followed by the pool's joins) over the real
     dumps, in the cross-validation too (never from a row of the fold it predicts).
+    `pair_max_words` is stage 1's word-pair setting (features.hash_pairs; default the recipe's).
     """
     from sklearn.preprocessing import StandardScaler
 
@@ -233,7 +235,7 @@ def fit_labeller(
     say = log or (lambda _msg: None)
     if fold is None:
         fold = assign_folds(dumps, folds=folds, seed=seed)
-    vocab = vocabulary()
+    vocab = vocabulary(pair_max_words=pair_max_words)
     words, dense, y, row_dump, sample_w, splits = _pool_rows(dumps, weights, fold, folds=folds,
                                                              vocab=vocab)
     scaler = StandardScaler().fit(dense)
@@ -656,6 +658,7 @@ def train(
     licence: str | None = None,
     drop_contradicted: bool = False,
     contradicted_report: Path | None = None,
+    pair_max_words: int | None = None,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Train, score by grouped cross-validation, save the model and its card; return the card.
@@ -665,6 +668,7 @@ def train(
     With `drop_contradicted`, lines that cross-validation confidently contradicts weigh nothing
     (fit_labeller); `contradicted_report` is a JSON Lines file to list them in, whether they
     are dropped or not (it appears, atomically, only once the model is saved).
+    `pair_max_words` is stage 1's word-pair setting (features.hash_pairs; default the recipe's).
     """
     import joblib
     import scipy
@@ -688,10 +692,12 @@ def train(
     n_synthetic = len(everything) - len(dumps)
     say(f"{len(dumps)} training dumps, {sum(len(d.lines) for d in dumps)} lines, "
         f"{n_synthetic} synthetic joins, {len(held)} held out")
+    # The word-pair setting, read once: the card records what the labeller was fit with.
+    pairs = vocabulary(pair_max_words=pair_max_words).pair_max_words
     estimators, cv = fit_labeller(everything, all_weights, fold=all_folds, seed=seed, folds=folds,
                                   log=say, scored=len(dumps),
                                   find_contradicted=contradicted_report is not None,
-                                  drop_contradicted=drop_contradicted)
+                                  drop_contradicted=drop_contradicted, pair_max_words=pairs)
     # The segmenter learns on the labels it will see: the labeller's out-of-fold predictions.
     say("boundary model")
     pool = relabel(everything, cv["all_pred"])
@@ -720,6 +726,7 @@ def train(
         "seed": seed,
         "labels": [label.value for label in LABELS],
         "features": {"hash": HASH_FEATURES, "dense": list(DENSE_NAMES),
+                     "pairs": {"max_words": pairs, "buckets": PAIR_FEATURES},
                      "context": context_names(), "gaps": list(segment.GAP_NAMES),
                      "positions": list(segment.POSITION_NAMES),
                      "cuts": list(segment.CUT_NAMES)},
@@ -845,8 +852,11 @@ def describe_card(card: dict[str, Any], *, path: str = "") -> str:
         f"  file: {_count(get('size_bytes', '?'))} bytes, sha256 {get('sha256', '?')}",
         f"  labels: {', '.join(map(str, labels)) if isinstance(labels, list) else labels}",
         f"  library versions: {versions}",
-        f"training data (sha256 of the files' hashes {get('training_data_sha256', '?')}):",
     ]
+    pairs = _mapping(_mapping(get("features")).get("pairs")).get("max_words")
+    if pairs:
+        out.append(f"  stage 1 also reads word pairs of lines of at most {pairs} words")
+    out.append(f"training data (sha256 of the files' hashes {get('training_data_sha256', '?')}):")
     data = get("training_data")
     for entry in map(_mapping, data if isinstance(data, list) else []):
         counts = ", ".join(f"{_count(entry[key])} {name}" for key, name in (
@@ -870,10 +880,10 @@ def describe_card(card: dict[str, Any], *, path: str = "") -> str:
                              subsequent_indent="    ")
     noise = _mapping(get("contradicted_lines"))
     if noise:
-        pairs = ", ".join(f"{pair} {_count(n)}"
+        swaps = ", ".join(f"{pair} {_count(n)}"
                           for pair, n in list(_mapping(noise.get("by_labels")).items())[:5])
         out.append(f"  contradicted labels: {_count(noise.get('lines', '?'))} lines"
-                   + (f" ({pairs})" if pairs else "") + f"; {noise.get('rule', '')}")
+                   + (f" ({swaps})" if swaps else "") + f"; {noise.get('rule', '')}")
     out.append(f"licences: {get('licences', 'not recorded')}")
     scores = _mapping(get("scores"))
     report = _mapping(scores.get("labeller"))

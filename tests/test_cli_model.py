@@ -17,6 +17,7 @@ from clirun import invoke
 from cleaner.annotated import format_dumps, held_out, read_annotated, read_dumps
 from cleaner.cli_model import Progress
 from cleaner.evaluate import evaluate_model, scores_json
+from cleaner.features import PAIR_FEATURES
 from cleaner.label import card_path, load_model
 from cleaner.train import FIXTURE_WEIGHT
 
@@ -93,7 +94,8 @@ def test_convert_errors(tmp_path: Path, content: str, output: str, message: str)
 
 @pytest.fixture(scope="module")
 def cli_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A model trained by `cleaner train` on a text-format base file plus an extra JSONL file."""
+    """A model trained by `cleaner train` on a text-format base file plus an extra JSONL file,
+    with word pairs (so the commands below that use it also run a model that has them)."""
     root = tmp_path_factory.mktemp("cli-train")
     dumps = list(read_dumps(TRAIN))
     (root / "base.txt").write_text(format_dumps(dumps[::3], fmt="text"), encoding="utf-8")
@@ -102,7 +104,7 @@ def cli_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with single_thread():
         result = invoke("train", root / "base.txt", root / "extra.jsonl", "--holdout",
                         "--folds", "2", "--seed", "7", "--licence", "invented text: MIT",
-                        "-o", model)
+                        "--word-pairs", "12", "-o", model)
     assert result.exit_code == 0, result.output
     # Not a terminal: no progress bar, just the summary line.
     assert result.stdout == ""
@@ -122,6 +124,7 @@ def test_train_card_records_both_files(cli_model: Path) -> None:
     assert (card["seed"], card["folds"], card["held_out_dumps"]) == (7, 2, held)
     assert card["licences"] == "invented text: MIT"
     assert card["holdout"].startswith("20% of the page groups of ")
+    assert card["features"]["pairs"] == {"max_words": 12, "buckets": PAIR_FEATURES}
 
 
 def test_train_quiet_dropping_contradicted_labels(tmp_path: Path) -> None:
@@ -261,7 +264,8 @@ def test_info_summarises_the_card(cli_model: Path) -> None:
                  "boilerplate", f"scikit-learn {card['versions']['scikit-learn']}",
                  card["training_data_sha256"], card["training_data"][0]["sha256"],
                  card["training_data"][1]["sha256"], "licences: invented text: MIT",
-                 f"macro-F1 {card['scores']['labeller']['macro_f1']}", "2-fold"):
+                 f"macro-F1 {card['scores']['labeller']['macro_f1']}", "2-fold",
+                 "stage 1 also reads word pairs of lines of at most 12 words"):
         assert text in out, text
     body = card["scores"]["labeller"]["per_label"]["body"]
     [row] = [line.split() for line in out.splitlines() if line.startswith("  body ")]

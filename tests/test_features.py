@@ -17,12 +17,15 @@ from cleaner.features import (
     DENSE_NAMES,
     HASH_FEATURES,
     NEIGHBOURS,
+    PAIR_FEATURES,
     SHAPE_NAMES,
     STOPWORDS,
     Vocabulary,
     bucket,
     dense_features,
+    hash_pairs,
     hash_words,
+    murmurhash3,
     shape_features,
     shifted,
     vocabulary,
@@ -118,6 +121,46 @@ def test_hash_words_empty_batch_and_empty_line() -> None:
     words = hash_words(["", "one two", ""])
     assert [row_counts(words, i) for i in (0, 2)] == [{}, {}]
     assert sum(row_counts(words, 1).values()) == 2
+
+
+def expected_pairs(text: str, max_words: int) -> dict[int, float]:
+    """Pair-bucket counts of one text, computed independently: adjacent lowercased \\w+ tokens."""
+    words = re.findall(r"\w+", text.lower())
+    if not 2 <= len(words) <= max_words:
+        return {}
+    counts: Counter[int] = Counter(
+        murmurhash3(f"{words[k]} {words[k + 1]}") % PAIR_FEATURES for k in range(len(words) - 1))
+    return {k: float(v) for k, v in counts.items()}
+
+
+@FEATURE_SETTINGS
+@given(texts_strategy, st.integers(0, 14))
+def test_hash_pairs_rows_match_their_definition_and_batching(
+    texts: list[str], max_words: int
+) -> None:
+    batch = hash_pairs(texts, max_words=max_words)
+    assert batch.shape == (len(texts), PAIR_FEATURES)
+    cache: dict[str, int] = {}
+    for i, text in enumerate(texts):
+        assert row_counts(batch, i) == expected_pairs(text, max_words)
+        alone = hash_pairs([text], max_words=max_words, cache=cache)
+        assert row_counts(alone, 0) == row_counts(batch, i)
+
+
+def test_hash_pairs_only_of_short_lines() -> None:
+    texts = ["Click here to read more.", "word", " ".join(["prose"] * 13), "Leave a comment"]
+    pairs = hash_pairs(texts, max_words=12)
+    assert [sum(row_counts(pairs, i).values()) for i in range(4)] == [4, 0, 0, 2]
+    # Order matters, which is what pairs add to the words: "read more" is not "more read".
+    assert row_counts(hash_pairs(["read more"], max_words=12), 0) != row_counts(
+        hash_pairs(["more read"], max_words=12), 0)
+    assert hash_pairs([], max_words=12).shape == (0, PAIR_FEATURES)
+
+
+def test_vocabulary_pairs_default_to_the_recipe(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert vocabulary(pair_max_words=0).pair_max_words == 0
+    monkeypatch.setattr(features_module, "PAIR_MAX_WORDS", 7)
+    assert vocabulary().pair_max_words == 7
 
 
 @given(st.text(min_size=1, max_size=30))

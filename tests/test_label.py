@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,13 +21,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cleaner.errors import ModelError
-from cleaner.features import DENSE_NAMES
+from cleaner.features import DENSE_NAMES, HASH_FEATURES, PAIR_FEATURES, PAIR_MAX_WORDS
 from cleaner.label import (
     ESTIMATORS,
     PROB_FLOOR,
     Model,
     apply_labels,
     best_labels,
+    card_pairs,
     card_path,
     context_matrix,
     context_names,
@@ -160,6 +162,14 @@ BREAKAGES = [
                  "other features", id="other-gap-features"),
     pytest.param(_edit_card(lambda c: c["features"].update(cuts=["logit_p"])),
                  "other features", id="other-cut-features"),
+    pytest.param(_edit_card(lambda c: c["features"]["pairs"].update(buckets=1024)),
+                 "other features", id="other-pair-buckets"),
+    pytest.param(_edit_card(lambda c: c["features"]["pairs"].update(max_words="12")),
+                 "other features", id="pair-setting-not-a-number"),
+    pytest.param(_edit_card(lambda c: c["features"]["pairs"].update(max_words=-1)),
+                 "other features", id="negative-pair-setting"),
+    pytest.param(_edit_card(lambda c: c["features"].update(pairs=[12])),
+                 "other features", id="pairs-not-an-object"),
 ]
 
 
@@ -178,6 +188,53 @@ def test_a_card_from_before_the_cut_model_still_loads(copy: Path) -> None:
     # Models trained before the cut model have no "cuts" features: they load, cut by thresholds.
     _edit_card(lambda c: c["features"].pop("cuts"))(copy)
     assert set(load_model(copy).estimators) >= ESTIMATORS
+
+
+@pytest.fixture(scope="session")
+def paired_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny model fit with word pairs (make train's recipe has none)."""
+    import cleaner.features
+    from cleaner.train import train
+
+    path = tmp_path_factory.mktemp("paired-model") / "m.joblib"
+    with single_thread(), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cleaner.features, "PAIR_MAX_WORDS", 12)
+        train(None, [TRAIN], path, seed=1)
+    return path
+
+
+def test_the_card_s_word_pairs_make_the_vocabulary(
+    model: Model, paired_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The card, not the recipe, sets a loaded model's pairs: a model keeps the features it was
+    # fit with whatever the recipe says later.
+    monkeypatch.setattr("cleaner.features.PAIR_MAX_WORDS", 3)
+    assert model.card["features"]["pairs"] == {"max_words": PAIR_MAX_WORDS,
+                                               "buckets": PAIR_FEATURES}
+    assert model.vocab.pair_max_words == PAIR_MAX_WORDS
+    paired = load_model(paired_path)
+    assert paired.card["features"]["pairs"] == {"max_words": 12, "buckets": PAIR_FEATURES}
+    assert paired.vocab.pair_max_words == 12
+    assert paired.estimators["lines"].n_features_in_ == (
+        HASH_FEATURES + PAIR_FEATURES + len(DENSE_NAMES))
+    lines = [split_lines("Click here to read more.\nA longer line of ordinary body text.")]
+    assert predict_proba_many(lines, paired)[0].shape == (2, len(LABELS))
+
+
+def test_a_card_without_pairs_means_none() -> None:
+    assert card_pairs({"features": {"hash": HASH_FEATURES}}) == 0
+    assert card_pairs({"features": {"pairs": {"max_words": 5, "buckets": PAIR_FEATURES}}}) == 5
+
+
+def test_a_card_that_hides_the_model_s_pairs_is_refused(paired_path: Path, tmp_path: Path) -> None:
+    # Read as a card from before word pairs, it says the model has fewer columns than it has:
+    # refused at load, naming the file, not with scikit-learn's error at the first line.
+    copy = tmp_path / "paired.joblib"
+    shutil.copyfile(paired_path, copy)
+    shutil.copyfile(card_path(paired_path), card_path(copy))
+    _edit_card(lambda c: c["features"].pop("pairs"))(copy)
+    with pytest.raises(ModelError, match=re.escape(f"{copy}: model was built for other features")):
+        load_model(copy)
 
 
 def test_other_scikit_learn_version_warns(copy: Path) -> None:

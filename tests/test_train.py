@@ -736,6 +736,13 @@ def test_recipe_reads_each_constant_when_asked(monkeypatch: pytest.MonkeyPatch) 
             "cleaner.train.STAGE2_LEAVES", "cleaner.segment.BOUNDARY_L2")}
 
 
+def test_describe_card_says_whether_stage_1_reads_word_pairs() -> None:
+    with_pairs = describe_card({"features": {"pairs": {"max_words": 9, "buckets": 32768}}})
+    assert "  stage 1 also reads word pairs of lines of at most 9 words\n" in with_pairs
+    for card in ({}, {"features": {"pairs": {"max_words": 0}}}, {"features": "odd"}):
+        assert "word pairs" not in describe_card(card)
+
+
 def test_describe_card_shows_the_recipe() -> None:
     text = describe_card({"recipe": {"cleaner.train.STAGE2_LEAVES": 31,
                                      "cleaner.segment.BOUNDARY_L2": 10.0}})
