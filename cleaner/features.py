@@ -191,6 +191,11 @@ def hash_pairs(
     return matrix
 
 
+def pair_setting(pair_max_words: int | None = None) -> int:
+    """The word-pair setting: as given, else the recipe's PAIR_MAX_WORDS (read now)."""
+    return PAIR_MAX_WORDS if pair_max_words is None else pair_max_words
+
+
 def vocabulary(*, pair_max_words: int | None = None) -> Vocabulary:
     """The stopword and cue-word bucket masks; word pairs as given, else the recipe's."""
     from scipy import sparse
@@ -199,8 +204,7 @@ def vocabulary(*, pair_max_words: int | None = None) -> Vocabulary:
     stops[[bucket(w) for w in STOPWORDS]] = 1.0
     cue_rows = hash_words([words for _, words in CUE_WORDS])
     cue_rows.data[:] = 1.0
-    pairs = PAIR_MAX_WORDS if pair_max_words is None else pair_max_words
-    return Vocabulary(stops, sparse.csc_matrix(cue_rows.T), pairs)
+    return Vocabulary(stops, sparse.csc_matrix(cue_rows.T), pair_setting(pair_max_words))
 
 
 def _segment_sums(

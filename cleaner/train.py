@@ -39,7 +39,14 @@ from cleaner.annotated import (
 )
 from cleaner.augment import synthetic_dumps
 from cleaner.errors import CleanerError, DataError, ModelError
-from cleaner.features import DENSE_NAMES, HASH_FEATURES, PAIR_FEATURES, Vocabulary, vocabulary
+from cleaner.features import (
+    DENSE_NAMES,
+    HASH_FEATURES,
+    PAIR_FEATURES,
+    Vocabulary,
+    pair_setting,
+    vocabulary,
+)
 from cleaner.label import (
     card_path,
     context_matrix,
@@ -693,7 +700,7 @@ def train(
     say(f"{len(dumps)} training dumps, {sum(len(d.lines) for d in dumps)} lines, "
         f"{n_synthetic} synthetic joins, {len(held)} held out")
     # The word-pair setting, read once: the card records what the labeller was fit with.
-    pairs = vocabulary(pair_max_words=pair_max_words).pair_max_words
+    pairs = pair_setting(pair_max_words)
     estimators, cv = fit_labeller(everything, all_weights, fold=all_folds, seed=seed, folds=folds,
                                   log=say, scored=len(dumps),
                                   find_contradicted=contradicted_report is not None,
