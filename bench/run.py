@@ -203,16 +203,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         text, results = bench("Seeds", seeds, found)
         report["seeds"] = {"path": str(seeds_path), **results}
         print(text)
-    if args.gate.exists():
-        text, results = bench("Gate fixtures", list(read_dumps(args.gate)), found)
-        report["gate"] = {"path": str(args.gate), **results}
-        print(text)
-    # The layouts the gate does not hold because the shipped model fails them (tests/test_quality.py
-    # keeps them as strict xfails): shown, so that the benchmark says what is not handled.
-    if args.misses.exists():
-        text, results = bench("Known misses", list(read_dumps(args.misses)), found)
-        report["misses"] = {"path": str(args.misses), **results}
-        print(text)
+    # Our own dumps: the quality gate, then the layouts it does not hold because the shipped
+    # model fails them (tests/test_quality.py keeps them as strict xfails), shown so that the
+    # benchmark says what is not handled.
+    for key, title, path in (("gate", "Gate fixtures", args.gate),
+                             ("misses", "Known misses", args.misses)):
+        if path.exists():
+            text, results = bench(title, list(read_dumps(path)), found)
+            report[key] = {"path": str(path), **results}
+            print(text)
     if args.json is not None:
         args.json.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     return 0
