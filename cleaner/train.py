@@ -141,9 +141,14 @@ def recipe_settings(names: Sequence[str] = RECIPE) -> dict[str, Any]:
 
 
 def class_weights(
-    y: NDArray[np.int64], *, power: float = CLASS_WEIGHT_POWER
+    y: NDArray[np.int64], *, power: float | None = None
 ) -> NDArray[np.float64]:
-    """Per-sample weights (1 / class frequency) ** power, normalised to mean 1."""
+    """Per-sample weights (1 / class frequency) ** power, normalised to mean 1.
+
+    `power` defaults to CLASS_WEIGHT_POWER read at call time, as every constant of RECIPE is:
+    the model card records the value the module holds, and bench.recipe's --set changes it.
+    """
+    power = CLASS_WEIGHT_POWER if power is None else power
     counts = np.bincount(y, minlength=len(LABELS)).astype(np.float64)
     per_class = np.where(counts > 0, (counts.sum() / np.maximum(counts, 1)) ** power, 0.0)
     weights = per_class[y]

@@ -94,6 +94,18 @@ def test_class_weights_values(y: list[int], power: float, expected: list[float])
                                expected)
 
 
+def test_class_weights_default_power_read_at_call_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The card records train.CLASS_WEIGHT_POWER as it is when training runs, and bench.recipe's
+    # --set changes it there: a default fixed at import would train with another value.
+    import cleaner.train as train_module
+
+    y = np.asarray([0, 0, 0, 1], dtype=np.int64)
+    monkeypatch.setattr(train_module, "CLASS_WEIGHT_POWER", 1.0)
+    np.testing.assert_allclose(class_weights(y), [2 / 3, 2 / 3, 2 / 3, 2.0])
+    monkeypatch.setattr(train_module, "CLASS_WEIGHT_POWER", 0.0)
+    np.testing.assert_allclose(class_weights(y), [1, 1, 1, 1])
+
+
 def dump(dump_id: str, labels: list[Label]) -> AnnotatedDump:
     lines = tuple(Line(number=i + 1, text=f"line {i}", label=lab, p=1.0)
                   for i, lab in enumerate(labels))
