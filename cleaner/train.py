@@ -417,7 +417,8 @@ class _Design:
         # the fit only: a caller's own warning filters are left as they were. Stopped
         # unconverged, it also carries the rounding of BLAS's threaded sums into the
         # coefficients (up to 0.05 apart with 1 and 2 threads on 400 corpus dumps): one BLAS
-        # thread makes the model the same on every machine, whatever its cores.
+        # thread makes the model the same whatever a machine's cores (not across CPUs whose BLAS
+        # kernels round differently: README, Training).
         with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
             warnings.filterwarnings("ignore", category=ConvergenceWarning)
             if rows is None:
