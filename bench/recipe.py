@@ -2,6 +2,7 @@
 
     python -m bench.recipe --corpus ../shared/corpus/train.jsonl [--seed 20261122 --seed 7]
         [--set cleaner.train.FIXTURE_WEIGHT=5 ...] [--fixtures FILE ...] [--segment]
+        [--exclude FILE]
 
 Each seed trains what `make train` trains, the same way (cleaner.train.training_files, the
 synthetic joins, fit_labeller; with --segment also the boundary and cut-position models on the
@@ -22,6 +23,8 @@ recipe is better when it wins over seeds, not on one. `--set MODULE.NAME=VALUE` 
 module constant for the run (a number, or a Python literal), e.g. cleaner.train.SYNTHETIC_SHARE,
 FIXTURE_WEIGHT, STAGE2_ITERATIONS or cleaner.augment.TITLE_AFTER_SHARE: constants read when the
 training runs (a function's default argument is fixed when it is defined, so FOLDS is not one).
+`--exclude FILE` leaves out the page groups of the pages FILE lists, as `cleaner train
+--exclude` does (fixtures/exclusions.txt: corpus pages whose gold is wrong as a whole).
 `--fixtures FILE` (repeat) trains on other annotated files than fixtures/annotated/train.jsonl, to
 compare a fixture set with the shipped one; the gate and the misses must never be one of them.
 Takes about 5 to 7 minutes per seed on 2 cores.
@@ -40,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from cleaner.annotated import read_dumps
+from cleaner.errors import CleanerError
 from cleaner.types import AnnotatedDump, Label
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,8 +119,12 @@ class Data:
     own: dict[str, list[AnnotatedDump]]
 
 
-def load(corpus: Path, fixtures: Sequence[Path] = (FIXTURES,)) -> Data:
-    """The training dumps as make train reads them, the held-out dumps and our own sets."""
+def load(corpus: Path, fixtures: Sequence[Path] = (FIXTURES,), *,
+         exclude: Path | None = None) -> Data:
+    """The training dumps as make train reads them, the held-out dumps and our own sets.
+
+    With `exclude`, `cleaner train --exclude`'s list: those page groups do not train.
+    """
     from cleaner import train
 
     for name in ("gate", "misses"):
@@ -124,7 +132,11 @@ def load(corpus: Path, fixtures: Sequence[Path] = (FIXTURES,)) -> Data:
             raise ValueError(f"{OWN_SETS[name]}: the {name} set is scored, never trained on")
     # The weight is read here, not taken from training_files' default (fixed when it was
     # defined), so that --set cleaner.train.FIXTURE_WEIGHT=... reaches it.
-    files = train.training_files(corpus, list(fixtures), extra_weight=train.FIXTURE_WEIGHT)
+    listed = train.read_exclusions(exclude) if exclude is not None else frozenset()
+    files = train.training_files(corpus, list(fixtures), extra_weight=train.FIXTURE_WEIGHT,
+                                 exclude=listed)
+    if exclude is not None:
+        train.check_exclusions(listed, exclude, files)
     own = {name: list(read_dumps(path)) for name, path in OWN_SETS.items()}
     return Data([d for f in files for d in f.train], [f.weight for f in files for _ in f.train],
                 [d for f in files for d in f.held], own)
@@ -214,6 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help=f"an extra training file (repeat; default: {FIXTURES.name})")
     parser.add_argument("--segment", action="store_true",
                         help="also train the segmenter and score segmentation (a minute more)")
+    parser.add_argument("--exclude", type=Path, metavar="FILE",
+                        help="page ids whose page groups do not train (cleaner train --exclude)")
     args = parser.parse_args(argv)
     from cleaner.train import DEFAULT_SEED
 
@@ -222,8 +236,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, ImportError) as err:
         parser.error(str(err))
     try:
-        data = load(args.corpus, args.fixtures or [FIXTURES])
-    except ValueError as err:
+        data = load(args.corpus, args.fixtures or [FIXTURES], exclude=args.exclude)
+    except (ValueError, CleanerError) as err:
         parser.error(str(err))
     rows = {}
     for seed in args.seeds or [DEFAULT_SEED, 7]:
@@ -232,6 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("settings: " + (", ".join(args.settings) or "none (the shipped recipe)"))
     if args.fixtures:
         print("fixtures: " + ", ".join(str(path) for path in args.fixtures))
+    if args.exclude:
+        print(f"excluded: the page groups listed in {args.exclude}")
     print(table(rows))
     return 0
 

@@ -128,6 +128,9 @@ def _a_file(_ctx: click.Context, _param: click.Parameter, value: str | None) -> 
               metavar="FILE", callback=_a_file,
               help="List the lines whose label cross-validation confidently contradicts "
                    "(likely annotation mistakes) in FILE as JSON Lines.")
+@click.option("--exclude", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Leave out of training every dump in the page group of a page id listed "
+                   "in FILE (one a line, # comments): pages whose gold is wrong as a whole.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary line.")
 def train(
     data: tuple[str, ...],
@@ -140,6 +143,7 @@ def train(
     licence: str | None,
     drop_contradicted: bool,
     contradicted_report: str | None,
+    exclude: str | None,
     quiet: bool,
 ) -> None:
     """Train a model on annotated dumps and write it with its model card.
@@ -156,7 +160,8 @@ def train(
 
     Annotations have mistakes: --contradicted FILE lists the lines whose label the
     cross-validated model confidently contradicts, to review (it changes nothing in the
-    model); --drop-contradicted also fits again without them.
+    model); --drop-contradicted also fits again without them. Where a whole page's gold is
+    wrong (a comment thread labelled body), --exclude FILE leaves its page group out.
     """
     from cleaner.train import progress_steps, summary
     from cleaner.train import train as train_model
@@ -170,7 +175,7 @@ def train(
             holdout=holdout, folds=folds, extra_weight=extra_weight, licence=licence,
             drop_contradicted=drop_contradicted, pair_max_words=word_pairs,
             contradicted_report=Path(contradicted_report) if contradicted_report else None,
-            log=progress,
+            exclude=Path(exclude) if exclude else None, log=progress,
         )
     except CleanerError as err:
         progress.close()

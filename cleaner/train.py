@@ -239,6 +239,8 @@ def fit_labeller(
     of joins, when the first `scored` dumps are followed by the pool's joins) over the real
     dumps, in the cross-validation too (never from a row of the fold it predicts).
     `pair_max_words` is stage 1's word-pair setting (features.hash_pairs; default the recipe's).
+    `exclude` lists page ids (read_exclusions) whose page groups do not train: pages whose gold
+    is known to be wrong as a whole, say; the card records the list's hash and what it dropped.
     """
     from sklearn.preprocessing import StandardScaler
 
@@ -530,25 +532,61 @@ class TrainingFile:
     weight: float
     train: tuple[AnnotatedDump, ...]  # dumps with lines, not held out
     held: tuple[AnnotatedDump, ...]
+    excluded: int = 0  # dumps left out of training by an exclusion list
+    pages: frozenset[str] = frozenset()  # every page id the file holds
+
+
+def read_exclusions(path: Path) -> frozenset[str]:
+    """The page ids of an exclusion file: one a line, `#` starts a comment, blank lines skipped."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise DataError(f"{path}: cannot read the exclusion list: {err}") from None
+    return frozenset(filter(None, (line.split("#", 1)[0].strip() for line in text.splitlines())))
+
+
+def _excluded_groups(dumps: Sequence[AnnotatedDump], exclude: frozenset[str]) -> list[bool]:
+    """Which dumps share a page group with a listed page (a group falls whole, so no page is
+    trained on through another dump that holds it, and the held-out split does not move)."""
+    groups = page_groups(dumps)
+    bad = {g for d, g in zip(dumps, groups, strict=True) if exclude.intersection(page_ids(d.id))}
+    return [g in bad for g in groups]
 
 
 def training_files(
     corpus: Path | None, fixtures: Sequence[Path], *, holdout: bool = True,
-    extra_weight: float = FIXTURE_WEIGHT,
+    extra_weight: float = FIXTURE_WEIGHT, exclude: frozenset[str] = frozenset(),
 ) -> list[TrainingFile]:
-    """Read the training files: the base corpus (weight 1, held out from) and the extra files."""
+    """Read the training files: the base corpus (weight 1, held out from) and the extra files.
+
+    Dumps in the page group of a page in `exclude` do not train (held-out ones stay held out).
+    """
     files: list[TrainingFile] = []
     inputs = [(corpus, True)] if corpus is not None else []
     for path, is_base in [*inputs, *((p, False) for p in fixtures)]:
         dumps = list(read_annotated(path))
         # Only the base corpus is held out from: extra files (ours, or a user's own) all train.
         side = held_out(dumps) if holdout and is_base else [False] * len(dumps)
+        gone = _excluded_groups(dumps, exclude) if exclude else [False] * len(dumps)
         files.append(TrainingFile(
             path=path, format=annotated_format(path), weight=1.0 if is_base else extra_weight,
-            train=tuple(d for d, out in zip(dumps, side, strict=True) if not out and d.lines),
+            train=tuple(d for d, out, g in zip(dumps, side, gone, strict=True)
+                        if not out and not g and d.lines),
             held=tuple(d for d, out in zip(dumps, side, strict=True) if out),
+            excluded=sum(g and not out for out, g in zip(side, gone, strict=True)),
+            pages=frozenset(page for d in dumps for page in page_ids(d.id)),
         ))
     return files
+
+
+def check_exclusions(exclude: frozenset[str], path: Path, files: Sequence[TrainingFile]) -> None:
+    """A listed page that no training file holds is a typo or the wrong list: say which."""
+    unknown = sorted(exclude.difference(*(f.pages for f in files)))
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5
+                                         else "")
+        raise DataError(f"{path}: {len(unknown)} listed page(s) in none of the training files: "
+                        f"{shown}")
 
 
 def load_training(
@@ -567,7 +605,8 @@ def file_entry(file: TrainingFile) -> dict[str, Any]:
     return {"path": str(file.path), "sha256": file_sha256(file.path),
             "bytes": file.path.stat().st_size, "format": file.format,
             "dumps": len(file.train), "lines": sum(len(d.lines) for d in file.train),
-            "held_out_dumps": len(file.held), "weight": file.weight}
+            "held_out_dumps": len(file.held), "weight": file.weight,
+            **({"excluded_dumps": file.excluded} if file.excluded else {})}
 
 
 def data_licences(dumps: Sequence[AnnotatedDump], *, licence: str | None = None) -> str:
@@ -672,6 +711,7 @@ def train(
     drop_contradicted: bool = False,
     contradicted_report: Path | None = None,
     pair_max_words: int | None = None,
+    exclude: Path | None = None,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Train, score by grouped cross-validation, save the model and its card; return the card.
@@ -682,6 +722,8 @@ def train(
     (fit_labeller); `contradicted_report` is a JSON Lines file to list them in, whether they
     are dropped or not (it appears, atomically, only once the model is saved).
     `pair_max_words` is stage 1's word-pair setting (features.hash_pairs; default the recipe's).
+    `exclude` lists page ids (read_exclusions) whose page groups do not train: pages whose gold
+    is known to be wrong as a whole, say; the card records the list's hash and what it dropped.
     """
     import joblib
     import scipy
@@ -695,8 +737,12 @@ def train(
     check_output(output, paths)
     if contradicted_report is not None:
         check_report(contradicted_report, [*paths, output, card_path(output)])
+    excluded = read_exclusions(exclude) if exclude is not None else frozenset()
     say(f"reading {len(paths)} training files")
-    files = training_files(corpus, fixtures, holdout=holdout, extra_weight=extra_weight)
+    files = training_files(corpus, fixtures, holdout=holdout, extra_weight=extra_weight,
+                           exclude=excluded)
+    if exclude is not None:
+        check_exclusions(excluded, exclude, files)
     dumps = [d for f in files for d in f.train]
     weights = [f.weight for f in files for _ in f.train]
     held = [d for f in files for d in f.held]
@@ -753,6 +799,10 @@ def train(
         "holdout": (f"{HOLDOUT_PERCENT}% of the page groups of {corpus} held out by SHA-256 of "
                     "the smallest page id (cleaner.annotated.held_out); not trained on")
                    if holdout and corpus is not None else "none",
+        "excluded": None if exclude is None else {
+            "path": str(exclude), "sha256": file_sha256(exclude), "pages": len(excluded),
+            "dumps": sum(f.excluded for f in files),
+            "rule": "every dump in the page group of a listed page left out of training"},
         "dumps": len(dumps),
         "lines": len(cv["y"]),
         "held_out_dumps": len(held),
@@ -885,6 +935,11 @@ def describe_card(card: dict[str, Any], *, path: str = "") -> str:
            if "synthetic_dumps" in card else ""),
         f"  held out: {_count(get('held_out_dumps', '?'))} dumps; {get('holdout', 'none')}",
     ]
+    excluded = _mapping(get("excluded"))
+    if excluded:
+        out.append(f"  excluded: {_count(excluded.get('dumps', '?'))} dumps, the page groups of "
+                   f"{_count(excluded.get('pages', '?'))} pages listed in "
+                   f"{excluded.get('path')} (sha256 {excluded.get('sha256')})")
     recipe = _mapping(get("recipe"))
     if recipe:
         settings = ", ".join(f"{name.removeprefix('cleaner.')}={value}"

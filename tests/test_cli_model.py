@@ -101,10 +101,13 @@ def cli_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "base.txt").write_text(format_dumps(dumps[::3], fmt="text"), encoding="utf-8")
     (root / "extra.jsonl").write_text(format_dumps(dumps[1::6], fmt="jsonl"), encoding="utf-8")
     model = root / "model" / "m.joblib"
+    # One extra dump's page is excluded (a list with a comment and a blank line).
+    (root / "exclude.txt").write_text(f"# gold wrong as a whole\n\n{dumps[1].id}  # why\n",
+                                      encoding="utf-8")
     with single_thread():
         result = invoke("train", root / "base.txt", root / "extra.jsonl", "--holdout",
                         "--folds", "2", "--seed", "7", "--licence", "invented text: MIT",
-                        "--word-pairs", "12", "-o", model)
+                        "--word-pairs", "12", "--exclude", root / "exclude.txt", "-o", model)
     assert result.exit_code == 0, result.output
     # Not a terminal: no progress bar, just the summary line.
     assert result.stdout == ""
@@ -120,7 +123,12 @@ def test_train_card_records_both_files(cli_model: Path) -> None:
     assert 0 < held < len(base)  # the holdout really holds something out of this base file
     assert [(d["format"], d["weight"], d["held_out_dumps"]) for d in card["training_data"]] == [
         ("text", 1.0, held), ("jsonl", FIXTURE_WEIGHT, 0)]
-    assert [d["dumps"] for d in card["training_data"]] == [len(base) - held, 4]
+    # The excluded page's dump (the extra file's first) did not train; the base is whole.
+    assert [d["dumps"] for d in card["training_data"]] == [len(base) - held, 3]
+    assert [d.get("excluded_dumps", 0) for d in card["training_data"]] == [0, 1]
+    excluded = card["excluded"]
+    assert (excluded["pages"], excluded["dumps"]) == (1, 1)
+    assert excluded["path"].endswith("exclude.txt") and len(excluded["sha256"]) == 64
     assert (card["seed"], card["folds"], card["held_out_dumps"]) == (7, 2, held)
     assert card["licences"] == "invented text: MIT"
     assert card["holdout"].startswith("20% of the page groups of ")
@@ -177,6 +185,19 @@ def test_train_errors(tmp_path: Path, files: dict[str, str], output: str, messag
     # Nothing new was written and the older model is as it was.
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     assert (tmp_path / "m.joblib").read_bytes() == b"older model"
+
+
+def test_train_exclusion_of_an_unknown_page(tmp_path: Path) -> None:
+    (tmp_path / "d.txt").write_text(HANDWRITTEN.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "x.txt").write_text("dragnet-9999\n", encoding="utf-8")
+    line = one_error_line(invoke("train", tmp_path / "d.txt", "-o", tmp_path / "m.joblib",
+                                 "--exclude", tmp_path / "x.txt"))
+    assert "x.txt: 1 listed page(s) in none of the training files: dragnet-9999" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.txt", "x.txt"]
+    # An exclusion list that cannot be read is named too.
+    line = one_error_line(invoke("train", tmp_path / "d.txt", "-o", tmp_path / "m.joblib",
+                                 "--exclude", tmp_path / "missing.txt"))
+    assert "missing.txt: cannot read the exclusion list" in line
 
 
 def test_progress_bar_redraws_one_line() -> None:

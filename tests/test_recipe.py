@@ -20,6 +20,7 @@ from bench.recipe import (
 )
 from cleaner import augment, train
 from cleaner.annotated import read_dumps, write_dumps
+from cleaner.errors import DataError
 from cleaner.label import Model
 from cleaner.types import AnnotatedDump, Label, Line
 
@@ -104,6 +105,22 @@ def test_fixtures_option_replaces_extra_files_and_refuses_scored_sets(tmp_path: 
     for scored in ("gate", "misses"):
         with pytest.raises(ValueError, match="never trained on"):
             load(corpus, [OWN_SETS[scored]])
+
+
+def test_exclude_option_drops_the_listed_pages_and_refuses_unknown_ones(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    extra = tmp_path / "extra.jsonl"
+    listed = tmp_path / "exclude.txt"
+    dumps = list(read_dumps(FIXTURES))
+    write_dumps(dumps[:2], corpus)
+    write_dumps(dumps[5:6], extra)
+    listed.write_text(f"{dumps[5].id}  # gold wrong\n", encoding="utf-8")
+    data = load(corpus, [extra], exclude=listed)
+    read = {d.id for d in data.train} | {d.id for d in data.held}
+    assert read == {dumps[0].id, dumps[1].id}
+    listed.write_text("dragnet-9999\n", encoding="utf-8")
+    with pytest.raises(DataError, match="in none of the training files: dragnet-9999"):
+        load(corpus, [extra], exclude=listed)
 
 
 def test_miscounted_names_the_dumps_cut_into_another_number_of_records(model: Model) -> None:

@@ -9,6 +9,7 @@ import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -23,8 +24,10 @@ from cleaner.annotated import (
     format_dumps,
     held_out,
     page_groups,
+    page_ids,
     read_annotated,
     read_dumps,
+    write_dumps,
 )
 from cleaner.errors import CleanerError, DataError, ModelError
 from cleaner.label import card_path, context_names, line_inputs, load_model, predict_proba_many
@@ -37,6 +40,7 @@ from cleaner.train import (
     UNKNOWN_LICENCE,
     assign_folds,
     check_data,
+    check_exclusions,
     check_output,
     class_weights,
     contradicted,
@@ -49,6 +53,7 @@ from cleaner.train import (
     load_training,
     main,
     progress_steps,
+    read_exclusions,
     recipe_settings,
     relabel,
     train,
@@ -290,7 +295,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
 CARD_KEYS = {"name", "cleaner_version", "created", "seed", "labels", "features", "versions",
              "training_data", "training_data_sha256", "licences", "holdout", "dumps", "lines",
              "held_out_dumps", "synthetic_dumps", "folds", "recipe", "contradicted_lines", "scores",
-             "train_seconds", "sha256", "size_bytes"}
+             "train_seconds", "sha256", "size_bytes", "excluded"}
 
 
 def test_card_has_every_field(trained: Trained) -> None:
@@ -317,6 +322,7 @@ def test_card_has_every_field(trained: Trained) -> None:
     assert on_disk["recipe"]["cleaner.train.STAGE2_LEAVES"] == STAGE2_LEAVES
     assert on_disk["contradicted_lines"] == {"rule": "none: every label used as given",
                                              "lines": 0, "by_labels": {}}
+    assert on_disk["excluded"] is None  # no --exclude list
     for stage in ("stage1", "labeller"):
         report = on_disk["scores"][stage]
         assert set(report) == {"per_label", "macro_f1", "body_f1", "confusion"}
@@ -705,6 +711,46 @@ def test_failed_training_keeps_the_old_model(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.txt", "m.joblib"]
 
 
+def test_read_exclusions_skips_comments_and_blank_lines(tmp_path: Path) -> None:
+    path = tmp_path / "x.txt"
+    path.write_text("# pages whose gold is wrong\n\ndragnet-0001  # a thread as body\n"
+                    "  l3s-0002\n#dragnet-0003\n", encoding="utf-8")
+    assert read_exclusions(path) == {"dragnet-0001", "l3s-0002"}
+    path.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(DataError, match=r"x\.txt: cannot read the exclusion list"):
+        read_exclusions(path)
+
+
+def test_training_files_exclude_whole_page_groups(tmp_path: Path) -> None:
+    # A page falls with its group: its extracted view, the concat dump that holds it, and the
+    # concat dump's other page (whose own page dump would otherwise train on it too).
+    [base] = list(read_dumps(TRAIN))[:1]
+    ids = ["dragnet-0001", "extracted:dragnet-0001", "dragnet-0001+dragnet-0002",
+           "dragnet-0002", "dragnet-0003"]
+    path = tmp_path / "c.jsonl"
+    write_dumps([replace(base, id=i) for i in ids], path)
+    [kept] = training_files(path, [], holdout=False, exclude=frozenset({"dragnet-0002"}))
+    assert [d.id for d in kept.train] == ["dragnet-0003"]
+    assert (kept.excluded, kept.held) == (4, ())
+    [whole] = training_files(path, [], holdout=False)
+    assert (len(whole.train), whole.excluded) == (5, 0)
+    with pytest.raises(DataError, match=r"x\.txt: 2 listed page\(s\) in none of the training "
+                                        r"files: dragnet-0009, l3s-0001"):
+        check_exclusions(frozenset({"dragnet-0003", "dragnet-0009", "l3s-0001"}),
+                         tmp_path / "x.txt", [kept])
+
+
+def test_exclusion_leaves_the_held_out_split_as_it_was() -> None:
+    dumps = list(read_dumps(TRAIN))
+    [whole] = training_files(TRAIN, [], holdout=True)
+    listed = frozenset(page_ids(dumps[0].id) + page_ids(dumps[-1].id))
+    [fewer] = training_files(TRAIN, [], holdout=True, exclude=listed)
+    assert fewer.held == whole.held
+    side = held_out(dumps)
+    assert fewer.excluded == (not side[0]) + (not side[-1])
+    assert len(fewer.train) == len(whole.train) - fewer.excluded
+
+
 def test_training_files_hold_out_only_the_base(tmp_path: Path) -> None:
     files = training_files(TRAIN, [TRAIN], holdout=True, extra_weight=3.0)
     side = held_out(list(read_dumps(TRAIN)))
@@ -726,6 +772,11 @@ def test_describe_card_of_an_older_or_partial_card() -> None:
     assert "  labels: all\n" in odd
     assert "  body              None    None    high     None\n" in odd
     assert "contradicted labels" not in text  # cards before the second fit have no such field
+    assert "excluded" not in text  # nor before --exclude
+    listed = describe_card({"excluded": {"path": "x.txt", "sha256": "cd", "pages": 7,
+                                         "dumps": 45}})
+    assert ("  excluded: 45 dumps, the page groups of 7 pages listed in x.txt (sha256 cd)\n"
+            in listed)
 
 
 def test_recipe_reads_each_constant_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
