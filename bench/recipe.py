@@ -132,11 +132,8 @@ def load(corpus: Path, fixtures: Sequence[Path] = (FIXTURES,), *,
             raise ValueError(f"{OWN_SETS[name]}: the {name} set is scored, never trained on")
     # The weight is read here, not taken from training_files' default (fixed when it was
     # defined), so that --set cleaner.train.FIXTURE_WEIGHT=... reaches it.
-    listed = train.read_exclusions(exclude) if exclude is not None else frozenset()
-    files = train.training_files(corpus, list(fixtures), extra_weight=train.FIXTURE_WEIGHT,
-                                 exclude=listed)
-    if exclude is not None:
-        train.check_exclusions(listed, exclude, files)
+    files, _ = train.training_files_excluding(corpus, list(fixtures), exclude,
+                                              extra_weight=train.FIXTURE_WEIGHT)
     own = {name: list(read_dumps(path)) for name, path in OWN_SETS.items()}
     return Data([d for f in files for d in f.train], [f.weight for f in files for _ in f.train],
                 [d for f in files for d in f.held], own)

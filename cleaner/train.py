@@ -239,8 +239,6 @@ def fit_labeller(
     of joins, when the first `scored` dumps are followed by the pool's joins) over the real
     dumps, in the cross-validation too (never from a row of the fold it predicts).
     `pair_max_words` is stage 1's word-pair setting (features.hash_pairs; default the recipe's).
-    `exclude` lists page ids (read_exclusions) whose page groups do not train: pages whose gold
-    is known to be wrong as a whole, say; the card records the list's hash and what it dropped.
     """
     from sklearn.preprocessing import StandardScaler
 
@@ -533,7 +531,7 @@ class TrainingFile:
     train: tuple[AnnotatedDump, ...]  # dumps with lines, not held out
     held: tuple[AnnotatedDump, ...]
     excluded: int = 0  # dumps left out of training by an exclusion list
-    pages: frozenset[str] = frozenset()  # every page id the file holds
+    pages: frozenset[str] = frozenset()  # every page id the file holds (with an exclusion list)
 
 
 def read_exclusions(path: Path) -> frozenset[str]:
@@ -574,7 +572,8 @@ def training_files(
                         if not out and not g and d.lines),
             held=tuple(d for d, out in zip(dumps, side, strict=True) if out),
             excluded=sum(g and not out for out, g in zip(side, gone, strict=True)),
-            pages=frozenset(page for d in dumps for page in page_ids(d.id)),
+            pages=frozenset(page for d in dumps for page in page_ids(d.id)) if exclude
+            else frozenset(),
         ))
     return files
 
@@ -587,6 +586,19 @@ def check_exclusions(exclude: frozenset[str], path: Path, files: Sequence[Traini
                                          else "")
         raise DataError(f"{path}: {len(unknown)} listed page(s) in none of the training files: "
                         f"{shown}")
+
+
+def training_files_excluding(
+    corpus: Path | None, fixtures: Sequence[Path], exclude: Path | None, *,
+    holdout: bool = True, extra_weight: float = FIXTURE_WEIGHT,
+) -> tuple[list[TrainingFile], frozenset[str]]:
+    """training_files with the exclusion list at `exclude` read and checked; and the list."""
+    listed = read_exclusions(exclude) if exclude is not None else frozenset()
+    files = training_files(corpus, fixtures, holdout=holdout, extra_weight=extra_weight,
+                           exclude=listed)
+    if exclude is not None:
+        check_exclusions(listed, exclude, files)
+    return files, listed
 
 
 def load_training(
@@ -737,12 +749,9 @@ def train(
     check_output(output, paths)
     if contradicted_report is not None:
         check_report(contradicted_report, [*paths, output, card_path(output)])
-    excluded = read_exclusions(exclude) if exclude is not None else frozenset()
     say(f"reading {len(paths)} training files")
-    files = training_files(corpus, fixtures, holdout=holdout, extra_weight=extra_weight,
-                           exclude=excluded)
-    if exclude is not None:
-        check_exclusions(excluded, exclude, files)
+    files, excluded = training_files_excluding(corpus, fixtures, exclude, holdout=holdout,
+                                               extra_weight=extra_weight)
     dumps = [d for f in files for d in f.train]
     weights = [f.weight for f in files for _ in f.train]
     held = [d for f in files for d in f.held]
