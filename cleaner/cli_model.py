@@ -233,8 +233,12 @@ def read_gold(
 @click.option("--held-out", "held", is_flag=True,
               help=f"Score only the held-out {HOLDOUT_PERCENT}% of page groups of each GOLD file "
                    "(those `cleaner train --holdout` never trains on).")
+@click.option("--floors", "floors_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Check the scores against the floors and ceilings of FILE (JSON, as "
+                   "tests/quality_floors.json): exit 1 naming each one missed.")
 def evaluate(
-    gold: tuple[str, ...], model_path: str | None, as_json: bool, by_kind: bool, held: bool
+    gold: tuple[str, ...], model_path: str | None, as_json: bool, by_kind: bool, held: bool,
+    floors_path: str | None,
 ) -> None:
     """Score a model on annotated dumps (the scores of docs/LABELS.md).
 
@@ -244,17 +248,19 @@ def evaluate(
     dumps with the right number of records, and record token F1. A GOLD file that cannot be
     read gets an `error:` line and the exit code is 1; the other files are still scored.
     """
-    from cleaner.evaluate import evaluate_model, format_scores, scores_json
+    from cleaner.evaluate import evaluate_model, format_scores, missed_floors, scores_json
     from cleaner.label import default_model_path
 
     model = load_verified(model_path)
     shown = model_path or str(default_model_path())
+    floors = read_floors_for(floors_path, gold) if floors_path else None
     dumps, files, failed = read_gold(gold, held=held)
     if files:
         if not dumps:
             raise CliError("no dumps to score" + (" (none held out)" if held else ""))
         try:
-            scores = evaluate_model(dumps, model, by_kind=by_kind)
+            # Floors name a kind ("concat.segmentation.pk"), so they need the scores by kind.
+            scores = evaluate_model(dumps, model, by_kind=by_kind or floors is not None)
         except CleanerError as err:
             raise CliError(str(err)) from None
         about = {"model": {"path": shown,
@@ -270,8 +276,48 @@ def evaluate(
                        + ", ".join(f"{f['path']} ({f['dumps']} dumps)" for f in files)
                        + (", held-out page groups only" if held else ""))
             click.echo(format_scores(scores), nl=False)
+        if floors is not None:
+            try:
+                missed = missed_floors(scores, floors)
+            except CleanerError as err:
+                raise CliError(f"{floors_path}: {err}") from None
+            for line in missed:
+                click.echo(f"floor missed: {line}", err=True)
+            bounds = sum(len(v) for v in floors.values())
+            click.echo(f"floors: {bounds - len(missed)} of {bounds} in {floors_path} hold",
+                       err=True)
+            failed += bool(missed)
     if failed:
         raise click.exceptions.Exit(1)
+
+
+def read_floors_for(path: str, gold: Sequence[str]) -> dict[str, dict[str, float]]:
+    """A floors file's bounds; when it records the SHA-256 of the gold file they were set on
+    ("gate_sha256"), one of the GOLD files must be that file."""
+    import hashlib
+
+    from cleaner.evaluate import read_floors
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise CliError(f"{path}: cannot read floors ({err})") from None
+    try:
+        floors = read_floors(text, source=path)
+        wanted = json.loads(text).get("gate_sha256")
+    except CleanerError as err:
+        raise CliError(str(err)) from None
+    if wanted is not None:
+        hashes = set()
+        for name in gold:
+            try:
+                hashes.add(hashlib.sha256(Path(name).read_bytes()).hexdigest())
+            except OSError:
+                continue  # read_gold reports it
+        if wanted not in hashes:
+            raise CliError(f"{path}: its bounds were set on the gold file with SHA-256 "
+                           f"{str(wanted)[:12]}..., and no GOLD file is that file")
+    return floors
 
 
 @cleaner.command()

@@ -14,6 +14,7 @@ Conventions (stated once here, used everywhere below):
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -413,6 +414,62 @@ def evaluate_model(
     if by_kind:
         return evaluate_by_kind(pairs)
     return {ALL_KINDS: evaluate(pairs)}
+
+
+def metric(scores: Mapping[str, Scores], name: str) -> float | None:
+    """A score by 'kind.dotted.path' into Scores.to_dict(), e.g. 'concat.segmentation.pk'.
+
+    None when no dump of that kind was scored, or the score is an average over nothing; a path
+    that names no score is a DataError (a misspelt floor must not pass unchecked).
+    """
+    kind, _, path = name.partition(".")
+    if kind not in scores:
+        return None
+    value: Any = scores[kind].to_dict()
+    for key in path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            raise DataError(f"{name!r} names no score")
+        value = value[key]
+    if value is not None and (isinstance(value, bool) or not isinstance(value, float | int)):
+        raise DataError(f"{name!r} names no single score")
+    return None if value is None else float(value)
+
+
+def read_floors(text: str, *, source: str) -> dict[str, dict[str, float]]:
+    """The {"min": {name: value}, "max": {name: value}} of a floors file (tests/quality_floors.json
+    is one); other keys, such as the gate file's SHA-256, are the caller's."""
+    try:
+        data = json.loads(text)
+    except ValueError as err:
+        raise DataError(f"{source}: not JSON ({err})") from None
+    if not isinstance(data, dict) or not ({"min", "max"} & set(data)):
+        raise DataError(f'{source}: expected an object with "min" and/or "max"')
+    out: dict[str, dict[str, float]] = {}
+    for side in ("min", "max"):
+        bounds = data.get(side, {})
+        if not isinstance(bounds, dict) or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in bounds.values()
+        ):
+            raise DataError(f'{source}: "{side}" must map score names to numbers')
+        out[side] = {str(k): float(v) for k, v in bounds.items()}
+    return out
+
+
+def missed_floors(scores: Mapping[str, Scores], floors: Mapping[str, Mapping[str, float]]
+                  ) -> list[str]:
+    """One line per floor ("min") or ceiling ("max") the scores miss; [] when all hold.
+
+    A bound on a kind no dump was scored for is missed too: it was not shown to hold.
+    """
+    missed = []
+    for side, holds, sign in (("min", float.__ge__, ">="), ("max", float.__le__, "<=")):
+        for name, bound in sorted(floors.get(side, {}).items()):
+            value = metric(scores, name)
+            if value is None:
+                missed.append(f"{name}: no score (no dump of that kind), wanted {sign} {bound:g}")
+            elif not holds(value, bound):
+                missed.append(f"{name}: {value:.3f}, wanted {sign} {bound:g}")
+    return missed
 
 
 def _num(value: float | None, width: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import pickle
 import re
@@ -270,6 +271,58 @@ def test_eval_bad_gold_file_reported_others_scored(cli_model: Path, tmp_path: Pa
     only_bad = invoke("eval", bad, "--model", cli_model)
     assert (only_bad.exit_code, only_bad.stdout) == (1, "")
 
+
+
+def _floors(tmp_path: Path, **data: Any) -> Path:
+    path = tmp_path / "floors.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_eval_floors_hold_or_are_named(cli_model: Path, tmp_path: Path) -> None:
+    held = _floors(tmp_path, min={"all.lines.accuracy": 0.0}, max={"all.segmentation.pk": 1.0})
+    result = invoke("eval", HANDWRITTEN, "--model", cli_model, "--floors", held)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [f"floors: 2 of 2 in {held} hold"]
+    assert "Line labels, all" in result.stdout  # the scores are printed as without floors
+    # An F1 above 1 cannot hold; a kind the gold lacks is not shown to hold either.
+    missed = _floors(tmp_path, min={"all.lines.body_f1": 1.5, "all.lines.accuracy": 0.0},
+                     max={"bare.segmentation.pk": 0.5})
+    result = invoke("eval", HANDWRITTEN, "--model", cli_model, "--floors", missed, "--json")
+    assert result.exit_code == 1
+    body_f1 = json.loads(result.stdout)["scores"]["all"]["lines"]["body_f1"]
+    assert result.stderr.splitlines() == [
+        f"floor missed: all.lines.body_f1: {body_f1:.3f}, wanted >= 1.5",
+        "floor missed: bare.segmentation.pk: no score (no dump of that kind), wanted <= 0.5",
+        f"floors: 1 of 3 in {missed} hold",
+    ]
+
+
+def test_eval_floors_set_on_another_gold_file_are_refused(cli_model: Path, tmp_path: Path) -> None:
+    floors = _floors(tmp_path, gate_sha256="0" * 64, min={"all.lines.accuracy": 0.0})
+    line = one_error_line(invoke("eval", HANDWRITTEN, "--model", cli_model, "--floors", floors))
+    assert line == (f"error: {floors}: its bounds were set on the gold file with SHA-256 "
+                    "000000000000..., and no GOLD file is that file")
+    mine = _floors(tmp_path, gate_sha256=hashlib.sha256(HANDWRITTEN.read_bytes()).hexdigest(),
+                   min={"all.lines.accuracy": 0.0})
+    assert invoke("eval", HANDWRITTEN, "--model", cli_model, "--floors", mine).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        pytest.param("{", "not JSON", id="not-json"),
+        pytest.param('{"min": {"all.lines.body_f2": 0.5}}', "'all.lines.body_f2' names no score",
+                     id="misspelt-score"),
+    ],
+)
+def test_eval_bad_floors_file_is_one_error_line(
+    cli_model: Path, tmp_path: Path, content: str, error: str
+) -> None:
+    path = tmp_path / "floors.json"
+    path.write_text(content, encoding="utf-8")
+    line = one_error_line(invoke("eval", HANDWRITTEN, "--model", cli_model, "--floors", path))
+    assert line.startswith(f"error: {path}: ") and error in line
 
 # --- info ---------------------------------------------------------------------------------------
 

@@ -23,9 +23,12 @@ from cleaner.evaluate import (
     evaluate_model,
     format_scores,
     line_scores,
+    metric,
+    missed_floors,
     pk,
     predict_lines,
     prf,
+    read_floors,
     runs,
     scores_json,
     strip_gold,
@@ -446,3 +449,54 @@ def test_scores_json_is_plain_data() -> None:
     assert list(data) == ["model", "scores"]
     assert data["scores"][ALL_KINDS]["lines"]["per_label"]["body"]["f1"] == 1.0
     assert data["scores"][ALL_KINDS]["records"]["n_articles"] == 1
+
+
+# --- floors -------------------------------------------------------------------------------------
+
+
+def _floor_scores() -> dict[str, Any]:
+    """A concat dump guessed with one label wrong and its two pages joined, and no bare dump."""
+    dump = make_dump([("Title", H, 0), ("first words", B, 0), ("More", B, 1), ("ad", P, 1)])
+    return evaluate_by_kind([(dump, Prediction((H, B, B, B), (0, 0, 0, 0)))])
+
+
+def test_metric_reads_a_kind_and_a_dotted_path() -> None:
+    scores = _floor_scores()
+    assert metric(scores, "concat.lines.body_f1") == pytest.approx(0.8)
+    assert metric(scores, "all.segmentation.count_exact") == 0.0
+    assert metric(scores, "bare.segmentation.pk") is None  # no bare dump scored
+    for name in ("concat.lines.body_f2", "concat.lines", "concat.lines.per_label.body.f1.x"):
+        with pytest.raises(DataError, match="names no"):
+            metric(scores, name)
+
+
+def test_missed_floors_names_each_bound_missed() -> None:
+    scores = _floor_scores()
+    floors = {"min": {"concat.lines.body_f1": 0.75, "all.segmentation.count_exact": 0.5},
+              "max": {"concat.segmentation.pk": 1.0, "bare.segmentation.pk": 0.3}}
+    assert missed_floors(scores, floors) == [
+        "all.segmentation.count_exact: 0.000, wanted >= 0.5",
+        "bare.segmentation.pk: no score (no dump of that kind), wanted <= 0.3",
+    ]
+    assert missed_floors(scores, {"min": {"concat.lines.body_f1": 0.8}}) == []  # a bound holds
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        pytest.param("{", "not JSON", id="not-json"),
+        pytest.param("[]", '"min" and/or "max"', id="not-an-object"),
+        pytest.param('{"note": "x"}', '"min" and/or "max"', id="no-bounds"),
+        pytest.param('{"min": {"all.lines.body_f1": "high"}}', '"min" must map', id="text-bound"),
+        pytest.param('{"max": {"all.segmentation.pk": true}}', '"max" must map', id="bool-bound"),
+    ],
+)
+def test_read_floors_rejects_malformed(text: str, error: str) -> None:
+    with pytest.raises(DataError, match=error) as raised:
+        read_floors(text, source="floors.json")
+    assert str(raised.value).startswith("floors.json: ")
+
+
+def test_read_floors_keeps_the_bounds_only() -> None:
+    text = json.dumps({"gate_sha256": "ab", "min": {"all.lines.body_f1": 1}, "note": "n"})
+    assert read_floors(text, source="f") == {"min": {"all.lines.body_f1": 1.0}, "max": {}}
