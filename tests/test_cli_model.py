@@ -324,6 +324,12 @@ def test_eval_bad_floors_file_is_one_error_line(
     line = one_error_line(invoke("eval", HANDWRITTEN, "--model", cli_model, "--floors", path))
     assert line.startswith(f"error: {path}: ") and error in line
 
+
+def test_eval_missing_floors_file_is_one_error_line(cli_model: Path, tmp_path: Path) -> None:
+    path = tmp_path / "none.json"
+    line = one_error_line(invoke("eval", HANDWRITTEN, "--model", cli_model, "--floors", path))
+    assert line.startswith(f"error: {path}: cannot read floors (")
+
 # --- info ---------------------------------------------------------------------------------------
 
 
