@@ -15,6 +15,7 @@ Conventions (stated once here, used everywhere below):
 from __future__ import annotations
 
 import json
+import operator
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -462,7 +463,7 @@ def missed_floors(scores: Mapping[str, Scores], floors: Mapping[str, Mapping[str
     A bound on a kind no dump was scored for is missed too: it was not shown to hold.
     """
     missed = []
-    for side, holds, sign in (("min", float.__ge__, ">="), ("max", float.__le__, "<=")):
+    for side, holds, sign in (("min", operator.ge, ">="), ("max", operator.le, "<=")):
         for name, bound in sorted(floors.get(side, {}).items()):
             value = metric(scores, name)
             if value is None:
