@@ -21,7 +21,7 @@ from cleaner.annotated import FORMATS, HOLDOUT_PERCENT
 from cleaner.cli import MODEL_HELP, CliError, cleaner
 from cleaner.errors import CleanerError
 from cleaner.features import PAIR_MAX_WORDS
-from cleaner.train import DEFAULT_SEED, FIXTURE_WEIGHT, FOLDS
+from cleaner.train import DEFAULT_SEED, FIXTURE_WEIGHT, FOLDS, file_sha256
 
 if TYPE_CHECKING:
     from cleaner.label import Model
@@ -292,10 +292,8 @@ def evaluate(
 
 
 def read_floors_for(path: str, gold: Sequence[str]) -> dict[str, dict[str, float]]:
-    """A floors file's bounds; when it records the SHA-256 of the gold file they were set on
-    ("gate_sha256"), one of the GOLD files must be that file."""
-    import hashlib
-
+    """A floors file's bounds; when it records the SHA-256 of the gold file they were set on,
+    one of the GOLD files must be that file."""
     from cleaner.evaluate import read_floors
 
     try:
@@ -304,20 +302,19 @@ def read_floors_for(path: str, gold: Sequence[str]) -> dict[str, dict[str, float
         raise CliError(f"{path}: cannot read floors ({err})") from None
     try:
         floors = read_floors(text, source=path)
-        wanted = json.loads(text).get("gate_sha256")
     except CleanerError as err:
         raise CliError(str(err)) from None
-    if wanted is not None:
+    if floors.gold_sha256 is not None:
         hashes = set()
         for name in gold:
             try:
-                hashes.add(hashlib.sha256(Path(name).read_bytes()).hexdigest())
+                hashes.add(file_sha256(Path(name)))
             except OSError:
                 continue  # read_gold reports it
-        if wanted not in hashes:
+        if floors.gold_sha256 not in hashes:
             raise CliError(f"{path}: its bounds were set on the gold file with SHA-256 "
-                           f"{str(wanted)[:12]}..., and no GOLD file is that file")
-    return floors
+                           f"{floors.gold_sha256[:12]}..., and no GOLD file is that file")
+    return floors.bounds
 
 
 @cleaner.command()

@@ -436,24 +436,36 @@ def metric(scores: Mapping[str, Scores], name: str) -> float | None:
     return None if value is None else float(value)
 
 
-def read_floors(text: str, *, source: str) -> dict[str, dict[str, float]]:
-    """The {"min": {name: value}, "max": {name: value}} of a floors file (tests/quality_floors.json
-    is one); other keys, such as the gate file's SHA-256, are the caller's."""
+@dataclass(frozen=True)
+class Floors:
+    """A floors file: the bounds by side ("min", "max") and score name, and the SHA-256 of the
+    gold file they were set on, when it records one ("gate_sha256")."""
+
+    bounds: dict[str, dict[str, float]]
+    gold_sha256: str | None = None
+
+
+def read_floors(text: str, *, source: str) -> Floors:
+    """The floors of a file such as tests/quality_floors.json: {"min": {name: value}, "max":
+    {name: value}, "gate_sha256": hex}, either side optional; other keys are notes."""
     try:
         data = json.loads(text)
     except ValueError as err:
         raise DataError(f"{source}: not JSON ({err})") from None
     if not isinstance(data, dict) or not ({"min", "max"} & set(data)):
         raise DataError(f'{source}: expected an object with "min" and/or "max"')
-    out: dict[str, dict[str, float]] = {}
+    bounds: dict[str, dict[str, float]] = {}
     for side in ("min", "max"):
-        bounds = data.get(side, {})
-        if not isinstance(bounds, dict) or not all(
-            isinstance(v, int | float) and not isinstance(v, bool) for v in bounds.values()
+        values = data.get(side, {})
+        if not isinstance(values, dict) or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in values.values()
         ):
             raise DataError(f'{source}: "{side}" must map score names to numbers')
-        out[side] = {str(k): float(v) for k, v in bounds.items()}
-    return out
+        bounds[side] = {str(k): float(v) for k, v in values.items()}
+    sha = data.get("gate_sha256")
+    if sha is not None and not isinstance(sha, str):
+        raise DataError(f'{source}: "gate_sha256" must be a hex string')
+    return Floors(bounds, sha)
 
 
 def missed_floors(scores: Mapping[str, Scores], floors: Mapping[str, Mapping[str, float]]

@@ -16,6 +16,7 @@ from nltk.metrics import segmentation as nltk_segmentation
 from cleaner.errors import DataError
 from cleaner.evaluate import (
     ALL_KINDS,
+    Floors,
     Prediction,
     confusion_matrix,
     evaluate,
@@ -489,6 +490,7 @@ def test_missed_floors_names_each_bound_missed() -> None:
         pytest.param('{"note": "x"}', '"min" and/or "max"', id="no-bounds"),
         pytest.param('{"min": {"all.lines.body_f1": "high"}}', '"min" must map', id="text-bound"),
         pytest.param('{"max": {"all.segmentation.pk": true}}', '"max" must map', id="bool-bound"),
+        pytest.param('{"min": {}, "gate_sha256": 1}', '"gate_sha256" must be', id="number-hash"),
     ],
 )
 def test_read_floors_rejects_malformed(text: str, error: str) -> None:
@@ -497,6 +499,8 @@ def test_read_floors_rejects_malformed(text: str, error: str) -> None:
     assert str(raised.value).startswith("floors.json: ")
 
 
-def test_read_floors_keeps_the_bounds_only() -> None:
+def test_read_floors_keeps_the_bounds_and_the_gold_hash() -> None:
     text = json.dumps({"gate_sha256": "ab", "min": {"all.lines.body_f1": 1}, "note": "n"})
-    assert read_floors(text, source="f") == {"min": {"all.lines.body_f1": 1.0}, "max": {}}
+    assert read_floors(text, source="f") == Floors({"min": {"all.lines.body_f1": 1.0},
+                                                    "max": {}}, "ab")
+    assert read_floors('{"max": {}}', source="f").gold_sha256 is None
