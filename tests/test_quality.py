@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from cleaner.annotated import read_dumps
-from cleaner.evaluate import Prediction, Scores, evaluate_by_kind, metric
+from cleaner.evaluate import Scores, evaluate_model, metric
 from cleaner.label import Model, default_model_path
 from cleaner.pipeline import Cleaned, clean_documents
 from cleaner.types import CONTENT_LABELS, AnnotatedDump, Document, Label
@@ -39,23 +39,14 @@ def _clean_gold(model: Model, gold: AnnotatedDump) -> Cleaned:
     return cleaned
 
 
-def predict(dump: AnnotatedDump, model: Model) -> Prediction:
-    """Run the whole pipeline on a dump's raw text and read back labels and segments."""
-    cleaned = _clean_gold(model, dump)
-    # Segments for scoring: a dropped line counts with the article before it.
-    segments, current = [], 0
-    for article in cleaned.articles:
-        current = article if article is not None else current
-        segments.append(current)
-    labels = tuple(line.label or Label.BOILERPLATE for line in cleaned.lines)
-    return Prediction(labels=labels, segments=tuple(segments))
-
-
 @pytest.fixture(scope="module")
 def gate_scores(model: Model) -> dict[str, Scores]:
-    """Scores of the shipped model on the gate fixtures, per dump kind and overall."""
-    dumps = list(read_dumps(GATE))
-    return evaluate_by_kind((d, predict(d, model)) for d in dumps)
+    """Scores of the shipped model on the gate fixtures, per dump kind and overall.
+
+    Scored by the function `cleaner eval` and `make bench` use, so that `cleaner eval --floors
+    tests/quality_floors.json` holds another model to exactly this gate.
+    """
+    return evaluate_model(list(read_dumps(GATE)), model, by_kind=True)
 
 
 def test_gate_file_is_the_one_the_floors_were_set_on() -> None:
@@ -64,7 +55,6 @@ def test_gate_file_is_the_one_the_floors_were_set_on() -> None:
 
 @pytest.mark.parametrize("name", sorted(FLOORS["min"]))
 def test_score_at_or_above_floor(gate_scores: dict[str, Scores], name: str) -> None:
-    # (`cleaner eval --floors tests/quality_floors.json` checks another model the same way.)
     value = metric(gate_scores, name)
     assert value is not None and value >= FLOORS["min"][name]
 
