@@ -2,7 +2,7 @@
 
     python -m bench.recipe --corpus ../shared/corpus/train.jsonl [--seed 20261122 --seed 7]
         [--set cleaner.train.FIXTURE_WEIGHT=5 ...] [--fixtures FILE ...] [--segment]
-        [--exclude FILE]
+        [--exclude FILE | --no-exclude]
 
 Each seed trains what `make train` trains, the same way (cleaner.train.training_files, the
 synthetic joins, fit_labeller; with --segment also the boundary and cut-position models on the
@@ -24,7 +24,9 @@ module constant for the run (a number, or a Python literal), e.g. cleaner.train.
 FIXTURE_WEIGHT, STAGE2_ITERATIONS or cleaner.augment.TITLE_AFTER_SHARE: constants read when the
 training runs (a function's default argument is fixed when it is defined, so FOLDS is not one).
 `--exclude FILE` leaves out the page groups of the pages FILE lists, as `cleaner train
---exclude` does (fixtures/exclusions.txt: corpus pages whose gold is wrong as a whole).
+--exclude` does; the default is `make train`'s list, fixtures/exclusions.txt (corpus pages whose
+gold is wrong as a whole), and `--no-exclude` trains on every page (the recipe shipped before
+2026-12-07).
 `--fixtures FILE` (repeat) trains on other annotated files than fixtures/annotated/train.jsonl, to
 compare a fixture set with the shipped one; the gate and the misses must never be one of them.
 Takes about 5 to 7 minutes per seed on 2 cores.
@@ -48,6 +50,7 @@ from cleaner.types import AnnotatedDump, Label
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "annotated" / "train.jsonl"
+EXCLUSIONS = ROOT / "fixtures" / "exclusions.txt"  # make train's --exclude
 OWN_SETS = {"seeds": ROOT / "fixtures" / "seeds" / "seeds.jsonl",
             "gate": ROOT / "fixtures" / "annotated" / "gate.jsonl",
             "misses": ROOT / "fixtures" / "annotated" / "misses.jsonl"}
@@ -223,8 +226,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help=f"an extra training file (repeat; default: {FIXTURES.name})")
     parser.add_argument("--segment", action="store_true",
                         help="also train the segmenter and score segmentation (a minute more)")
-    parser.add_argument("--exclude", type=Path, metavar="FILE",
-                        help="page ids whose page groups do not train (cleaner train --exclude)")
+    parser.add_argument("--exclude", type=Path, metavar="FILE", default=EXCLUSIONS,
+                        help="page ids whose page groups do not train (cleaner train --exclude;"
+                             f" default: make train's {EXCLUSIONS.name})")
+    parser.add_argument("--no-exclude", action="store_true",
+                        help="train on every page group (no exclusion list)")
     args = parser.parse_args(argv)
     from cleaner.train import DEFAULT_SEED
 
@@ -233,7 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, ImportError) as err:
         parser.error(str(err))
     try:
-        data = load(args.corpus, args.fixtures or [FIXTURES], exclude=args.exclude)
+        exclude = None if args.no_exclude else args.exclude
+        data = load(args.corpus, args.fixtures or [FIXTURES], exclude=exclude)
     except (ValueError, CleanerError) as err:
         parser.error(str(err))
     rows = {}
@@ -243,8 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("settings: " + (", ".join(args.settings) or "none (the shipped recipe)"))
     if args.fixtures:
         print("fixtures: " + ", ".join(str(path) for path in args.fixtures))
-    if args.exclude:
-        print(f"excluded: the page groups listed in {args.exclude}")
+    print(f"excluded: the page groups listed in {exclude}" if exclude else "excluded: none")
     print(table(rows))
     return 0
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
+import re
 from pathlib import Path
 
 import pytest
 
 from bench.recipe import (
+    EXCLUSIONS,
     FIXTURES,
     OWN_SETS,
     apply_settings,
@@ -137,3 +141,13 @@ def test_miscounted_names_the_dumps_cut_into_another_number_of_records(model: Mo
     three = dataclasses.replace(second, id="told-three", pages=tuple(
         p + (i >= cut) for i, p in enumerate(second.pages)))
     assert miscounted([one_page, first, three, second], model) == ["told-one", "told-three"]
+
+
+def test_default_exclusions_are_make_trains_and_the_shipped_models() -> None:
+    """bench.recipe compares with `make train`'s recipe: the same list, the one the card names."""
+    root = EXCLUSIONS.parent.parent
+    makefile = (root / "Makefile").read_text(encoding="utf-8")
+    assert re.findall(r"cleaner train .*--exclude (\S+)", makefile) == [
+        str(EXCLUSIONS.relative_to(root))]
+    card = json.loads((root / "models" / "cleaner.json").read_text(encoding="utf-8"))
+    assert card["excluded"]["sha256"] == hashlib.sha256(EXCLUSIONS.read_bytes()).hexdigest()
