@@ -142,3 +142,24 @@ def test_seed_records_hold_only_body_text(model: Model, seed_id: str) -> None:
     for record in cleaned.records:
         for text in record.text.split("\n"):
             assert text in body_texts, f"non-body line {text!r} in {record.id}"
+
+
+# Known misses of the shipped model: a body line labelled something else, so no record has it.
+_BODY_LOSSES = {
+    "000_712ab4d5695d9159": "the Geneva story's opening paragraph (line 39, 'GENEVA: ...') is "
+                            "labelled teaser",
+}
+
+
+@pytest.mark.parametrize("seed_id", [
+    pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=_BODY_LOSSES[s]))
+    if s in _BODY_LOSSES else s
+    for s in sorted(SEED_DUMPS)
+])
+def test_seed_records_keep_every_body_line(model: Model, seed_id: str) -> None:
+    """Every body line of a seed is in some record's text: no article text is lost."""
+    gold, cleaned = _clean_seed(model, seed_id)
+    kept = {text for record in cleaned.records for text in record.text.split("\n")}
+    lost = [line.text.strip() for line in gold.lines
+            if line.label is Label.BODY and line.text.strip() not in kept]
+    assert not lost, f"body lines in no record: {lost}"
