@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,6 +70,12 @@ def test_error_at_or_below_ceiling(gate_scores: dict[str, Scores], name: str) ->
 SEED_DUMPS = {d.id: d for d in read_dumps(SEEDS)}
 
 
+def known_misses(ids: Iterable[str], misses: Mapping[str, str]) -> list[Any]:
+    """Sorted ids, each known miss a strict xfail with its reason: a fixed miss fails loudly."""
+    return [pytest.param(i, marks=pytest.mark.xfail(strict=True, reason=misses[i]))
+            if i in misses else i for i in sorted(ids)]
+
+
 def _clean_seed(model: Model, seed_id: str) -> tuple[AnnotatedDump, Cleaned]:
     """A seed's gold dump and what the pipeline makes of its raw text."""
     gold = SEED_DUMPS[seed_id]
@@ -111,11 +119,7 @@ _MISSES = {
 }
 
 
-@pytest.mark.parametrize("dump_id", [
-    pytest.param(d, marks=pytest.mark.xfail(strict=True, reason=_MISSES[d]))
-    if d in _MISSES else d
-    for d in sorted(_MISS_DUMPS)
-])
+@pytest.mark.parametrize("dump_id", known_misses(_MISS_DUMPS, _MISSES))
 def test_known_misses_records_and_titles(model: Model, dump_id: str) -> None:
     """The misses' record counts and titles, scored like the seeds'."""
     gold = _MISS_DUMPS[dump_id]
@@ -130,11 +134,7 @@ _BODY_LEAKS = {
 }
 
 
-@pytest.mark.parametrize("seed_id", [
-    pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=_BODY_LEAKS[s]))
-    if s in _BODY_LEAKS else s
-    for s in sorted(SEED_DUMPS)
-])
+@pytest.mark.parametrize("seed_id", known_misses(SEED_DUMPS, _BODY_LEAKS))
 def test_seed_records_hold_only_body_text(model: Model, seed_id: str) -> None:
     """No teaser, comment, byline or boilerplate text inside any record's text."""
     gold, cleaned = _clean_seed(model, seed_id)
@@ -151,11 +151,7 @@ _BODY_LOSSES = {
 }
 
 
-@pytest.mark.parametrize("seed_id", [
-    pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=_BODY_LOSSES[s]))
-    if s in _BODY_LOSSES else s
-    for s in sorted(SEED_DUMPS)
-])
+@pytest.mark.parametrize("seed_id", known_misses(SEED_DUMPS, _BODY_LOSSES))
 def test_seed_records_keep_every_body_line(model: Model, seed_id: str) -> None:
     """Every body line of a seed is in some record's text: no article text is lost."""
     gold, cleaned = _clean_seed(model, seed_id)

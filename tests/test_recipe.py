@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import re
 from pathlib import Path
@@ -150,4 +149,4 @@ def test_default_exclusions_are_make_trains_and_the_shipped_models() -> None:
     assert re.findall(r"cleaner train .*--exclude (\S+)", makefile) == [
         str(EXCLUSIONS.relative_to(root))]
     card = json.loads((root / "models" / "cleaner.json").read_text(encoding="utf-8"))
-    assert card["excluded"]["sha256"] == hashlib.sha256(EXCLUSIONS.read_bytes()).hexdigest()
+    assert card["excluded"]["sha256"] == train.file_sha256(EXCLUSIONS)
