@@ -1,5 +1,10 @@
 """Hypothesis profiles, and the shipped model as a fixture shared by every test module.
 
+`pytest --model PATH` gives the tests another model file instead of the shipped one: for example
+`pytest tests/test_quality.py --model candidate.joblib` holds a candidate to the gate's floors,
+the seeds' counts, titles and leaks, and the known misses (a strict xfail that passes then says
+the candidate fixes that miss).
+
 Profiles: small and fast by default, at scale in CI (HYPOTHESIS_PROFILE=ci).
 
 A test that sets its own max_examples keeps it; every other property runs as many examples as
@@ -37,9 +42,18 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """--model: the model file the `model` fixture loads (default: the shipped one)."""
+    parser.addoption("--model", default=None, metavar="PATH",
+                     help="model file for the tests (default: the shipped model)")
+
+
 @pytest.fixture(scope="session")
-def model() -> Model:
-    """The shipped model, loaded once for the whole run (skips the test when it is not built)."""
+def model(request: pytest.FixtureRequest) -> Model:
+    """The shipped model (or --model's), loaded once for the whole run; skips when not built."""
+    given = request.config.getoption("--model")
+    if given is not None:
+        return load_model(Path(given))
     path = default_model_path()
     if not path.exists():
         pytest.skip(f"shipped model {path} not built yet (`make train`, then commit it)")
