@@ -104,6 +104,11 @@ def table(rows: dict[str, dict[str, float]]) -> str:
     return "\n".join(out)
 
 
+def seed_line(row: dict[str, float]) -> str:
+    """One seed's row on one line: column=value, three decimals."""
+    return ", ".join(f"{name}={value:.3f}" for name, value in row.items())
+
+
 def miscounted(dumps: Sequence[AnnotatedDump], model: Any) -> list[str]:
     """Ids of the dumps the model cuts into another number of records than their gold pages."""
     from cleaner.evaluate import evaluate_model
@@ -246,7 +251,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = {}
     for seed in args.seeds or [DEFAULT_SEED, 7]:
         rows[str(seed)] = score_seed(data, seed, segment=args.segment)
-        print(f"seed {seed} done", file=sys.stderr, flush=True)
+        # Each seed's row as soon as it is scored: a run over several seeds takes an hour on a
+        # busy machine, and a seed that already fails a gate cut may settle the question.
+        print(f"seed {seed} done: {seed_line(rows[str(seed)])}", file=sys.stderr, flush=True)
     print("settings: " + (", ".join(args.settings) or "none (the shipped recipe)"))
     if args.fixtures:
         print("fixtures: " + ", ".join(str(path) for path in args.fixtures))

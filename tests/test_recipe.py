@@ -18,6 +18,7 @@ from bench.recipe import (
     load,
     miscounted,
     parse_setting,
+    seed_line,
     summary,
     table,
 )
@@ -75,6 +76,10 @@ def test_summary_and_table() -> None:
     lines = table(rows).splitlines()
     assert lines[0] == "| seed | body F1 | errors |"
     assert [line.split(" | ")[0] for line in lines[2:]] == ["| 1", "| 7", "| mean", "| spread"]
+
+
+def test_seed_line_gives_every_column_of_a_row() -> None:
+    assert seed_line({"body F1": 0.85612, "seeds count": 1.0}) == "body F1=0.856, seeds count=1.000"
 
 
 def test_set_fixture_weight_reaches_the_training_data(
