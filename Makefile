@@ -58,7 +58,7 @@ typecheck: $(STAMP)
 
 train: $(STAMP)
 	# The shipped model is built by the user-facing command; 20261122 is the shipped seed.
-	$(VENV)/bin/cleaner train $(CORPUS) fixtures/annotated/train.jsonl --holdout --seed 20261122 --exclude fixtures/exclusions.txt -o models/cleaner.joblib
+	$(VENV)/bin/cleaner train $(CORPUS) fixtures/annotated/train.jsonl fixtures/annotated/layouts.jsonl fixtures/annotated/blogs.jsonl --holdout --seed 20261122 --exclude fixtures/exclusions.txt --word-pairs 12 -o models/cleaner.joblib
 
 bench: $(STAMP)
 	mkdir -p bench/out

@@ -27,9 +27,13 @@ training runs (a function's default argument is fixed when it is defined, so FOL
 --exclude` does; the default is `make train`'s list, fixtures/exclusions.txt (corpus pages whose
 gold is wrong as a whole), and `--no-exclude` trains on every page (the recipe shipped before
 2026-12-07).
-`--fixtures FILE` (repeat) trains on other annotated files than fixtures/annotated/train.jsonl, to
-compare a fixture set with the shipped one; the gate and the misses must never be one of them.
-Takes about 5 to 7 minutes per seed on 2 cores.
+`--fixtures FILE` (repeat) trains on other annotated files than make train's (train.jsonl,
+layouts.jsonl and blogs.jsonl of fixtures/annotated), to compare a fixture set with the shipped
+one; the gate and the misses must never be one of them. make train's word pairs
+(cleaner.features.PAIR_MAX_WORDS=12, `cleaner train --word-pairs 12`) are set first; a --set of
+the same constant overrides them (=0: none, the recipe shipped before 2026-12-07's second model).
+Takes about 5 to 7 minutes per seed on 2 cores (three times that on a slow day, or with another
+run beside it).
 """
 
 from __future__ import annotations
@@ -50,6 +54,11 @@ from cleaner.types import AnnotatedDump, Label
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "annotated" / "train.jsonl"
+# make train's training fixtures, in its order, and its --word-pairs: what a run compares with
+# by default (2026-12-07: the layouts and blog pages and word pairs joined the recipe).
+MAKE_TRAIN_FIXTURES = (FIXTURES, ROOT / "fixtures" / "annotated" / "layouts.jsonl",
+                       ROOT / "fixtures" / "annotated" / "blogs.jsonl")
+MAKE_TRAIN_SETTINGS = ("cleaner.features.PAIR_MAX_WORDS=12",)
 EXCLUSIONS = ROOT / "fixtures" / "exclusions.txt"  # make train's --exclude
 OWN_SETS = {"seeds": ROOT / "fixtures" / "seeds" / "seeds.jsonl",
             "gate": ROOT / "fixtures" / "annotated" / "gate.jsonl",
@@ -127,7 +136,7 @@ class Data:
     own: dict[str, list[AnnotatedDump]]
 
 
-def load(corpus: Path, fixtures: Sequence[Path] = (FIXTURES,), *,
+def load(corpus: Path, fixtures: Sequence[Path] = MAKE_TRAIN_FIXTURES, *,
          exclude: Path | None = None) -> Data:
     """The training dumps as make train reads them, the held-out dumps and our own sets.
 
@@ -228,7 +237,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], dest="settings",
                         metavar="MODULE.NAME=VALUE", help="override a constant (repeat)")
     parser.add_argument("--fixtures", type=Path, action="append",
-                        help=f"an extra training file (repeat; default: {FIXTURES.name})")
+                        help="a training fixture file (repeat; default: make train's "
+                             + ", ".join(path.name for path in MAKE_TRAIN_FIXTURES) + ")")
     parser.add_argument("--segment", action="store_true",
                         help="also train the segmenter and score segmentation (a minute more)")
     parser.add_argument("--exclude", type=Path, metavar="FILE", default=EXCLUSIONS,
@@ -239,13 +249,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from cleaner.train import DEFAULT_SEED
 
+    # make train's settings first, so that a --set of the same constant overrides them.
+    args.settings = [*MAKE_TRAIN_SETTINGS, *args.settings]
     try:
         apply_settings(args.settings)
     except (ValueError, ImportError) as err:
         parser.error(str(err))
     try:
         exclude = None if args.no_exclude else args.exclude
-        data = load(args.corpus, args.fixtures or [FIXTURES], exclude=exclude)
+        data = load(args.corpus, args.fixtures or MAKE_TRAIN_FIXTURES, exclude=exclude)
     except (ValueError, CleanerError) as err:
         parser.error(str(err))
     rows = {}
@@ -254,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Each seed's row as soon as it is scored: a run over several seeds takes an hour on a
         # busy machine, and a seed that already fails a gate cut may settle the question.
         print(f"seed {seed} done: {seed_line(rows[str(seed)])}", file=sys.stderr, flush=True)
-    print("settings: " + (", ".join(args.settings) or "none (the shipped recipe)"))
+    print("settings: " + ", ".join(args.settings))
     if args.fixtures:
         print("fixtures: " + ", ".join(str(path) for path in args.fixtures))
     print(f"excluded: the page groups listed in {exclude}" if exclude else "excluded: none")

@@ -192,7 +192,7 @@ def test_a_card_from_before_the_cut_model_still_loads(copy: Path) -> None:
 
 @pytest.fixture(scope="session")
 def paired_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny model fit with word pairs (make train's recipe has none)."""
+    """A tiny model fit with word pairs, as make train fits the shipped one (--word-pairs 12)."""
     import cleaner.features
     from cleaner.train import train
 

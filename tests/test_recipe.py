@@ -12,6 +12,8 @@ import pytest
 from bench.recipe import (
     EXCLUSIONS,
     FIXTURES,
+    MAKE_TRAIN_FIXTURES,
+    MAKE_TRAIN_SETTINGS,
     OWN_SETS,
     apply_settings,
     body_errors,
@@ -90,7 +92,7 @@ def test_set_fixture_weight_reaches_the_training_data(
     monkeypatch.setattr(train, "FIXTURE_WEIGHT", train.FIXTURE_WEIGHT)  # restored afterwards
     apply_settings(["cleaner.train.FIXTURE_WEIGHT=5"])
     data = load(corpus)
-    fixture_ids = {d.id for d in read_dumps(FIXTURES)}
+    fixture_ids = {d.id for path in MAKE_TRAIN_FIXTURES for d in read_dumps(path)}
     weights = {d.id: w for d, w in zip(data.train, data.weights, strict=True)}
     # Our fixtures weigh 5; the corpus's dumps (the same three, read as the corpus) weigh 1.
     assert 5.0 in weights.values()
@@ -155,3 +157,17 @@ def test_default_exclusions_are_make_trains_and_the_shipped_models() -> None:
         str(EXCLUSIONS.relative_to(root))]
     card = json.loads((root / "models" / "cleaner.json").read_text(encoding="utf-8"))
     assert card["excluded"]["sha256"] == train.file_sha256(EXCLUSIONS)
+
+
+def test_default_fixtures_and_word_pairs_are_make_trains_and_the_shipped_models() -> None:
+    """bench.recipe's default training files and word pairs are make train's and the card's."""
+    root = EXCLUSIONS.parent.parent
+    makefile = (root / "Makefile").read_text(encoding="utf-8")
+    [command] = re.findall(r"cleaner train \$\(CORPUS\) (.*)", makefile)
+    named = re.findall(r"(fixtures/annotated/\S+\.jsonl)", command)
+    assert named == [str(path.relative_to(root)) for path in MAKE_TRAIN_FIXTURES]
+    [pairs] = [int(v) for v in re.findall(r"--word-pairs (\d+)", command)]
+    assert (f"cleaner.features.PAIR_MAX_WORDS={pairs}",) == MAKE_TRAIN_SETTINGS
+    card = json.loads((root / "models" / "cleaner.json").read_text(encoding="utf-8"))
+    assert [entry["path"] for entry in card["training_data"][1:]] == named
+    assert card["features"]["pairs"]["max_words"] == pairs
