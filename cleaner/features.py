@@ -133,6 +133,80 @@ def bucket(token: str) -> int:
     return murmurhash3(token) % HASH_FEATURES
 
 
+def token_codes(texts: Sequence[str]) -> tuple[list[str], NDArray[np.int64]]:
+    """A batch's distinct lowercased tokens (words and the newlines between texts) and its codes.
+
+    One regex call over the whole batch; each token's code is its index in the distinct list, so
+    words and pairs are hashed once per distinct string and the rest is numpy.
+    """
+    tokens = _TOKENS.findall("\n".join(texts).lower())
+    distinct = list(dict.fromkeys(tokens))
+    index = {token: i for i, token in enumerate(distinct)}
+    codes = np.fromiter(map(index.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+    return distinct, codes
+
+
+def _cache(cache: dict[str, int] | None) -> dict[str, int]:
+    """The bucket cache to use: the caller's (emptied once it outgrows its bound) or a new one."""
+    if cache is None:
+        return {}
+    if len(cache) > BUCKET_CACHE_SIZE:
+        cache.clear()
+    return cache
+
+
+def _word_counts(
+    n_texts: int, distinct: list[str], codes: NDArray[np.int64], known: dict[str, int]
+) -> Any:
+    """hash_words' matrix from a batch's token codes."""
+    from scipy import sparse
+
+    for token in distinct:
+        if token not in known:
+            known[token] = -1 if token == "\n" else bucket(token)
+    buckets = np.array([known[token] for token in distinct], dtype=np.int64)[codes]
+    newline = buckets < 0
+    rows = np.cumsum(newline)[~newline]
+    cols = buckets[~newline]
+    data = np.ones(len(cols), dtype=np.float32)
+    matrix = sparse.csr_matrix((data, (rows, cols)), shape=(n_texts, HASH_FEATURES))
+    matrix.sum_duplicates()
+    return matrix
+
+
+def _pair_counts(
+    n_texts: int, distinct: list[str], codes: NDArray[np.int64], known: dict[str, int],
+    max_words: int,
+) -> Any:
+    """hash_pairs' matrix from a batch's token codes."""
+    from scipy import sparse
+
+    newline = codes == (distinct.index("\n") if "\n" in distinct else -1)
+    row_of = np.cumsum(newline)
+    words_in = np.bincount(row_of[~newline], minlength=n_texts)
+    short = (words_in >= 2) & (words_in <= max_words)
+    # A pair starts at each word followed by a word: no newline between, so the same text.
+    first = np.flatnonzero(~newline[:-1] & ~newline[1:])
+    first = first[short[row_of[first]]]
+    # Each distinct pair as one integer, so only distinct pairs are built as strings.
+    size = max(len(distinct), 1)
+    pairs, inverse = np.unique(codes[first] * size + codes[first + 1], return_inverse=True)
+    pair_buckets = np.empty(len(pairs), dtype=np.int64)
+    firsts, seconds = divmod(pairs, size)
+    for k, (a, b) in enumerate(zip(firsts.tolist(), seconds.tolist(), strict=True)):
+        pair = f"{distinct[a]} {distinct[b]}"
+        col = known.get(pair)
+        if col is None:
+            # A pair holds a space and a word never does: one cache serves both.
+            col = known[pair] = murmurhash3(pair) % PAIR_FEATURES
+        pair_buckets[k] = col
+    cols = pair_buckets[inverse.reshape(-1)]
+    data = np.ones(len(cols), dtype=np.float32)
+    matrix = sparse.csr_matrix((data, (row_of[first], cols)), shape=(n_texts, PAIR_FEATURES))
+    matrix.sum_duplicates()
+    return matrix
+
+
 def hash_words(texts: Sequence[str], *, cache: dict[str, int] | None = None) -> Any:
     """Lowercased word counts of each text in HASH_FEATURES buckets (a CSR matrix, row per text).
 
@@ -140,25 +214,8 @@ def hash_words(texts: Sequence[str], *, cache: dict[str, int] | None = None) -> 
     bucket of each word), but one regex call for the whole batch and a dict of already-hashed
     words make it several times faster on many short lines.
     """
-    from scipy import sparse
-
-    tokens = _TOKENS.findall("\n".join(texts).lower())
-    known = {} if cache is None else cache
-    if len(known) > BUCKET_CACHE_SIZE:
-        known.clear()
-    # Hash each distinct word once; map() then looks every token up at C speed.
-    for token in dict.fromkeys(tokens):
-        if token not in known:
-            known[token] = -1 if token == "\n" else bucket(token)
-    buckets = np.fromiter(map(known.__getitem__, tokens), dtype=np.int64, count=len(tokens))
-    newline = buckets < 0
-    row_of = np.cumsum(newline)[~newline]
-    cols = buckets[~newline]
-    rows = row_of
-    data = np.ones(len(cols), dtype=np.float32)
-    matrix = sparse.csr_matrix((data, (rows, cols)), shape=(len(texts), HASH_FEATURES))
-    matrix.sum_duplicates()
-    return matrix
+    known = _cache(cache)
+    return _word_counts(len(texts), *token_codes(texts), known)
 
 
 def hash_pairs(
@@ -166,31 +223,20 @@ def hash_pairs(
 ) -> Any:
     """Adjacent lowercased word-pair counts of short texts in PAIR_FEATURES buckets (CSR, row each).
 
-    Only texts of 2 to `max_words` words have pairs; the others get an empty row. Not
-    vectorised like hash_words: it runs only when a model asks for pairs.
+    Only texts of 2 to `max_words` words have pairs; the others get an empty row.
     """
-    from scipy import sparse
+    known = _cache(cache)
+    return _pair_counts(len(texts), *token_codes(texts), known, max_words)
 
-    known = {} if cache is None else cache
-    if len(known) > BUCKET_CACHE_SIZE:
-        known.clear()
-    rows: list[int] = []
-    cols: list[int] = []
-    for row, text in enumerate(texts):
-        words = _WORDS.findall(text.lower())
-        if not 2 <= len(words) <= max_words:
-            continue
-        for pair in map(" ".join, itertools.pairwise(words)):
-            col = known.get(pair)
-            if col is None:
-                # A pair holds a space and a word never does: one cache serves both.
-                col = known[pair] = murmurhash3(pair) % PAIR_FEATURES
-            rows.append(row)
-            cols.append(col)
-    data = np.ones(len(cols), dtype=np.float32)
-    matrix = sparse.csr_matrix((data, (rows, cols)), shape=(len(texts), PAIR_FEATURES))
-    matrix.sum_duplicates()
-    return matrix
+
+def hash_words_and_pairs(
+    texts: Sequence[str], *, max_words: int, cache: dict[str, int] | None = None
+) -> tuple[Any, Any]:
+    """hash_words and hash_pairs of a batch from one tokenisation (most of their cost)."""
+    known = _cache(cache)
+    distinct, codes = token_codes(texts)
+    return (_word_counts(len(texts), distinct, codes, known),
+            _pair_counts(len(texts), distinct, codes, known, max_words))
 
 
 def pair_setting(pair_max_words: int | None = None) -> int:

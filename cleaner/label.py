@@ -38,8 +38,8 @@ from cleaner.features import (
     Vocabulary,
     dense_features,
     dump_bounds,
-    hash_pairs,
     hash_words,
+    hash_words_and_pairs,
     shifted,
     vocabulary,
 )
@@ -216,14 +216,14 @@ def line_inputs(dumps: Sequence[Sequence[Line]], vocab: Vocabulary) -> tuple[Any
     lines = [line for dump in dumps for line in dump]
     # One hasher call for the whole batch: its per-call overhead dominates on short dumps.
     texts = [line.text for line in lines]
-    words = hash_words(texts, cache=vocab.buckets)
-    dense = dense_features(lines, words, vocab, sizes=[len(d) for d in dumps])
-    if vocab.pair_max_words:
-        from scipy import sparse
+    if not vocab.pair_max_words:
+        words = hash_words(texts, cache=vocab.buckets)
+        return words, dense_features(lines, words, vocab, sizes=[len(d) for d in dumps])
+    from scipy import sparse
 
-        pairs = hash_pairs(texts, max_words=vocab.pair_max_words, cache=vocab.buckets)
-        words = sparse.hstack([words, pairs], format="csr")
-    return words, dense
+    words, pairs = hash_words_and_pairs(texts, max_words=vocab.pair_max_words, cache=vocab.buckets)
+    dense = dense_features(lines, words, vocab, sizes=[len(d) for d in dumps])
+    return sparse.hstack([words, pairs], format="csr"), dense
 
 
 def stage1_matrix(words: Any, dense: Matrix, scaler: Any) -> Any:

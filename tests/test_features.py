@@ -25,6 +25,7 @@ from cleaner.features import (
     dense_features,
     hash_pairs,
     hash_words,
+    hash_words_and_pairs,
     murmurhash3,
     shape_features,
     shifted,
@@ -145,6 +146,18 @@ def test_hash_pairs_rows_match_their_definition_and_batching(
         assert row_counts(batch, i) == expected_pairs(text, max_words)
         alone = hash_pairs([text], max_words=max_words, cache=cache)
         assert row_counts(alone, 0) == row_counts(batch, i)
+
+
+@FEATURE_SETTINGS
+@given(texts_strategy, st.integers(0, 14))
+def test_hash_words_and_pairs_is_both_hashers_in_one_pass(
+    texts: list[str], max_words: int
+) -> None:
+    words, pairs = hash_words_and_pairs(texts, max_words=max_words, cache={})
+    for together, apart in ((words, hash_words(texts)),
+                            (pairs, hash_pairs(texts, max_words=max_words))):
+        assert together.shape == apart.shape
+        assert (together != apart).nnz == 0
 
 
 def test_hash_pairs_only_of_short_lines() -> None:
