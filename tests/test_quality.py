@@ -19,7 +19,7 @@ import pytest
 
 from cleaner.annotated import read_dumps
 from cleaner.evaluate import Scores, evaluate_model, metric
-from cleaner.label import Model, default_model_path
+from cleaner.label import Model
 from cleaner.pipeline import Cleaned, clean_documents
 from cleaner.types import CONTENT_LABELS, AnnotatedDump, Document, Label
 
@@ -28,11 +28,6 @@ GATE = ROOT / "fixtures" / "annotated" / "gate.jsonl"
 SEEDS = ROOT / "fixtures" / "seeds" / "seeds.jsonl"
 MISSES = ROOT / "fixtures" / "annotated" / "misses.jsonl"
 FLOORS = json.loads((Path(__file__).parent / "quality_floors.json").read_text(encoding="utf-8"))
-
-pytestmark = pytest.mark.skipif(
-    not default_model_path().exists(), reason="shipped model not built yet (`make train`)"
-)
-
 
 def _clean_gold(model: Model, gold: AnnotatedDump) -> Cleaned:
     """What the pipeline makes of a gold dump's raw text."""
