@@ -30,8 +30,8 @@ gold is wrong as a whole), and `--no-exclude` trains on every page (the recipe s
 `--fixtures FILE` (repeat) trains on other annotated files than make train's (train.jsonl,
 layouts.jsonl and blogs.jsonl of fixtures/annotated), to compare a fixture set with the shipped
 one; the gate and the misses must never be one of them. make train's word pairs
-(cleaner.features.PAIR_MAX_WORDS=12, `cleaner train --word-pairs 12`) are set first; a --set of
-the same constant overrides them (=0: none, the recipe shipped before 2026-12-07's second model).
+(`cleaner train --word-pairs 12`) are the recipe's default, cleaner.features.PAIR_MAX_WORDS; a
+--set of it overrides them (=0: none, the recipe shipped before 2026-12-07's second model).
 Takes about 5 to 7 minutes per seed on 2 cores (three times that on a slow day, or with another
 run beside it).
 """
@@ -54,11 +54,10 @@ from cleaner.types import AnnotatedDump, Label
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "annotated" / "train.jsonl"
-# make train's training fixtures, in its order, and its --word-pairs: what a run compares with
-# by default (2026-12-07: the layouts and blog pages and word pairs joined the recipe).
+# make train's training fixtures, in its order: what a run compares with by default (2026-12-07:
+# the layouts and blog pages joined the recipe; its word pairs are features.PAIR_MAX_WORDS).
 MAKE_TRAIN_FIXTURES = (FIXTURES, ROOT / "fixtures" / "annotated" / "layouts.jsonl",
                        ROOT / "fixtures" / "annotated" / "blogs.jsonl")
-MAKE_TRAIN_SETTINGS = ("cleaner.features.PAIR_MAX_WORDS=12",)
 EXCLUSIONS = ROOT / "fixtures" / "exclusions.txt"  # make train's --exclude
 OWN_SETS = {"seeds": ROOT / "fixtures" / "seeds" / "seeds.jsonl",
             "gate": ROOT / "fixtures" / "annotated" / "gate.jsonl",
@@ -249,8 +248,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from cleaner.train import DEFAULT_SEED
 
-    # make train's settings first, so that a --set of the same constant overrides them.
-    args.settings = [*MAKE_TRAIN_SETTINGS, *args.settings]
     try:
         apply_settings(args.settings)
     except (ValueError, ImportError) as err:
@@ -266,7 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Each seed's row as soon as it is scored: a run over several seeds takes an hour on a
         # busy machine, and a seed that already fails a gate cut may settle the question.
         print(f"seed {seed} done: {seed_line(rows[str(seed)])}", file=sys.stderr, flush=True)
-    print("settings: " + ", ".join(args.settings))
+    print("settings: " + (", ".join(args.settings) or "none (make train's)"))
     if args.fixtures:
         print("fixtures: " + ", ".join(str(path) for path in args.fixtures))
     print(f"excluded: the page groups listed in {exclude}" if exclude else "excluded: none")

@@ -29,12 +29,12 @@ HASH_FEATURES = 2**15
 # of their own, for stage 1 only: short lines are where a phrase says more than its words ("click
 # here to read more", "leave a comment", "related posts"), long ones are prose. The recipe's
 # value, read when a Vocabulary is made without one (so bench.recipe's --set reaches it); a model
-# records its own in its card, and a card without one was trained with none. 0 in `make train`:
-# 12 lifted macro-F1 and held-out concat counts over three training seeds but lost the gate's cut
-# into a headless story after a comment thread at two of them, counted no more of misses.jsonl's
-# dumps of that layout, and at the shipped seed left seed 000's second record without its title
-# (docs/recipes.md, "Word pairs" and "A story after a comment thread").
-PAIR_MAX_WORDS = 0
+# records its own in its card, and a card without one was trained with none. 12, as `make train`
+# (explicitly, --word-pairs 12) since 2026-12-07: with the layouts and blog fixtures it lifted
+# macro-F1 and held-out concat counts and kept every seed right; without those fixtures it lost
+# the gate's cut into a headless story after a comment thread (docs/recipes.md, "Word pairs over
+# seeds" and "Word pairs with the layouts and blog fixtures").
+PAIR_MAX_WORDS = 12
 PAIR_FEATURES = 2**15
 # Words, and the newlines between lines: one findall over a whole batch tokenises every line.
 _TOKENS = re.compile(r"\w+|\n")
