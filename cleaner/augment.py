@@ -33,6 +33,10 @@ HEADLESS_SHARE = 0.2
 SUMMARY_SHARE = 0.2
 TEASER_RUN_SHARE = 0.35
 BARE_SHARE = 0.2
+# A bare join's stories cut to their first 3 to this many body lines (0: whole bodies): scrapes
+# often keep only a story's opening paragraphs, and the corpus's pages, whole, are long enough
+# that a topic change always has many lines of evidence on each side.
+BARE_STORY_LINES = 0
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -111,6 +115,8 @@ def synthetic_dumps(
         for page, part in enumerate(parts):
             if bare:
                 body = _bodies(part)
+                if BARE_STORY_LINES:
+                    body = body[: rng.randint(3, max(3, BARE_STORY_LINES))]
             else:
                 body = list(part.lines)
                 roll = rng.random()

@@ -174,3 +174,25 @@ def test_summary_layout(monkeypatch: pytest.MonkeyPatch) -> None:
                 assert bullets[0] <= 5 + len(bullets)
                 opened += 1
     assert opened > 0
+
+
+def test_short_bare_stories(monkeypatch: pytest.MonkeyPatch) -> None:
+    """BARE_STORY_LINES cuts each bare story to its first 3 to N body lines; 0 keeps them whole."""
+    monkeypatch.setattr("cleaner.augment.BARE_SHARE", 1.0)
+    bodies = {d.id: [ln.text for ln in d.lines if ln.label is Label.BODY] for d in SOURCE}
+
+    def story_lengths() -> list[int]:
+        out = synthetic_dumps(SOURCE, count=20, seed=5)
+        assert {d.kind for d in out} == {"bare"}
+        return [list(d.pages).count(p) for d in out for p in set(d.pages)]
+
+    whole = story_lengths()
+    assert max(whole) > 5
+    monkeypatch.setattr("cleaner.augment.BARE_STORY_LINES", 5)
+    short = story_lengths()
+    assert all(3 <= n <= 5 for n in short)
+    # A story is a source page's opening body lines, in order, never lines from its middle.
+    for dump in synthetic_dumps(SOURCE, count=20, seed=5):
+        for page in set(dump.pages):
+            texts = [ln.text for ln, p in zip(dump.lines, dump.pages, strict=True) if p == page]
+            assert any(b[: len(texts)] == texts for b in bodies.values())
