@@ -1,8 +1,9 @@
 """Features of lines in their dump: hashed words, shape, cue words and context.
 
 The labeller's throughput is bounded by this module, so nothing here loops over characters or
-runs a regex per line: words are hashed once (scikit-learn's HashingVectorizer), cue words are
-looked up through that same matrix, and character classes are counted with numpy over the
+runs a regex per line: a batch is tokenised once and each distinct word (and short lines' word
+pair) hashed once (MurmurHash3, as scikit-learn's hashers), cue words are looked up through the
+word matrix, and character classes are counted with numpy over the
 code points of the whole dump.
 """
 
@@ -38,7 +39,6 @@ PAIR_MAX_WORDS = 12
 PAIR_FEATURES = 2**15
 # Words, and the newlines between lines: one findall over a whole batch tokenises every line.
 _TOKENS = re.compile(r"\w+|\n")
-_WORDS = re.compile(r"\w+")
 # Words whose buckets a Vocabulary remembers across batches: enough for a language's common words,
 # and a bound on memory however many distinct tokens a long run meets (the cache is then emptied).
 BUCKET_CACHE_SIZE = 2**18
