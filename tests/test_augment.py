@@ -179,7 +179,7 @@ def test_summary_layout(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_short_bare_stories(monkeypatch: pytest.MonkeyPatch) -> None:
     """BARE_STORY_LINES cuts each bare story to its first 3 to N body lines; 0 keeps them whole."""
     monkeypatch.setattr("cleaner.augment.BARE_SHARE", 1.0)
-    bodies = {d.id: [ln.text for ln in d.lines if ln.label is Label.BODY] for d in SOURCE}
+    bodies = [[ln.text for ln in d.lines if ln.label is Label.BODY] for d in SOURCE]
 
     def story_lengths() -> list[int]:
         out = synthetic_dumps(SOURCE, count=20, seed=5)
@@ -195,4 +195,4 @@ def test_short_bare_stories(monkeypatch: pytest.MonkeyPatch) -> None:
     for dump in synthetic_dumps(SOURCE, count=20, seed=5):
         for page in set(dump.pages):
             texts = [ln.text for ln, p in zip(dump.lines, dump.pages, strict=True) if p == page]
-            assert any(b[: len(texts)] == texts for b in bodies.values())
+            assert any(b[: len(texts)] == texts for b in bodies)

@@ -29,6 +29,7 @@ SEEDS = ROOT / "fixtures" / "seeds" / "seeds.jsonl"
 MISSES = ROOT / "fixtures" / "annotated" / "misses.jsonl"
 FLOORS = json.loads((Path(__file__).parent / "quality_floors.json").read_text(encoding="utf-8"))
 
+
 def _clean_gold(model: Model, gold: AnnotatedDump) -> Cleaned:
     """What the pipeline makes of a gold dump's raw text."""
     [cleaned] = clean_documents([Document(gold.id, gold.text)], model=model,
