@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -120,8 +121,9 @@ def document_text(
     path: str = STDIN,
     charset: str | None = None,
     max_line_chars: int = MAX_LINE_CHARS,
-) -> str:
-    """The text lines of one document's bytes: HTML extracted, other text decoded; bounded.
+) -> tuple[str, int | None]:
+    """The text lines of one document's bytes (HTML extracted, other text decoded; bounded), and
+    the 1-based line where an HTML page's comment section starts (None: no such section).
 
     `html` None means: HTML if `path` has an HTML suffix or the bytes open like a page. `charset`
     is an encoding declared outside the bytes (an HTTP header), tried first for HTML. Raises
@@ -130,13 +132,14 @@ def document_text(
     if not data.startswith(tuple(bom for bom, _ in UNICODE_BOMS)):
         check_not_binary(data, source=source)
     is_page = html if html is not None else is_html(data, path=path)
-    text = html_to_text(data, source=source, charset=charset) if is_page else decode_text(
-        data, source=source
+    text, comments_from = (
+        html_text_and_comments(data, source=source, charset=charset) if is_page
+        else (decode_text(data, source=source), None)
     )
     # A stray NUL past the binary sniff stays in plain text as it is (the JSON output escapes
     # it); html_to_text turns it into U+FFFD, as lxml refuses NUL.
     check_line_lengths(text, source=source, max_chars=max_line_chars)
-    return text
+    return text, comments_from
 
 
 def check_line_lengths(
@@ -252,17 +255,25 @@ def _looks_like_html(head: bytes) -> bool:
 def html_to_text(
     html: str | bytes, *, source: str = "<html>", charset: str | None = None
 ) -> str:
-    """The text of an HTML page, one line per block: title, main text, then comments.
+    """The text of an HTML page, one line per block: title, main text, then comments."""
+    return html_text_and_comments(html, source=source, charset=charset)[0]
+
+
+def html_text_and_comments(
+    html: str | bytes, *, source: str = "<html>", charset: str | None = None
+) -> tuple[str, int | None]:
+    """html_to_text's text, and the 1-based line where the page's comment section starts (the
+    lines trafilatura puts in its <comments> element, all at the end), None when it has none.
 
     A page over MAX_EXTRACT_CHARS, or nested deeper than lxml parses (255 elements: it silently
     drops everything after), gets the plain block dump instead of trafilatura, so that no text is
-    lost and time stays linear in the page.
+    lost and time stays linear in the page; the dump tells no comment section apart.
     """
     page = html if isinstance(html, str) else decode_html(html, charset=charset, source=source)
     # lxml refuses NUL in text; entities are never expanded (the HTML parsers ignore DTDs).
     page = normalise_newlines(page).replace("\0", "\ufffd")
     if len(page) > MAX_EXTRACT_CHARS or too_deep_for_lxml(page):
-        return "\n".join(stream_block_lines(page))
+        return "\n".join(stream_block_lines(page)), None
     # Imported here: trafilatura takes a good part of a second to import, `import cleaner` must not.
     import trafilatura
 
@@ -284,10 +295,10 @@ def html_to_text(
         # the page ("<across,>") breaks that (found by fuzzing, tests/regressions/read/): the
         # block dump still gives the page's text.
         xml = None
-    lines = _extracted_lines(xml) if xml else []
+    lines, comments = _extracted_lines(xml) if xml else ([], 0)
     if not lines:
-        lines = html_block_lines(page, source=source)
-    return "\n".join(lines)
+        return "\n".join(html_block_lines(page, source=source)), None
+    return "\n".join(lines), (len(lines) - comments + 1 if comments else None)
 
 
 def too_deep_for_lxml(page: str) -> bool:
@@ -330,15 +341,22 @@ def decode_html(data: bytes, *, charset: str | None = None, source: str = "<html
     return decode_mixed(data, source=source)
 
 
-def _extracted_lines(xml: str) -> list[str]:
-    """The lines of trafilatura's XML output, its title first; [] if it holds no text."""
+def _extracted_lines(xml: str) -> tuple[list[str], int]:
+    """The lines of trafilatura's XML output, its title first ([] if it holds no text), and how
+    many of the last ones come from its <comments> element."""
     root = _parse_xml(xml)
     if root is None:
-        return []
-    lines = block_lines(root, blocks=XML_BLOCKS, breaks=XML_BREAKS, items=XML_ITEMS)
+        return [], 0
+    walk = functools.partial(block_lines, root, blocks=XML_BLOCKS, breaks=XML_BREAKS,
+                             items=XML_ITEMS)
+    lines = walk()
     if not lines:
-        return []
-    return with_title(lines, title=root.get("title") or "")
+        return [], 0
+    # The same walk without the comments: what it loses is the comment section, provided it
+    # is all at the end (trafilatura's output puts it there; anything else counts as none).
+    main = walk(skipped={"comments"})
+    comments = len(lines) - len(main) if lines[: len(main)] == main else 0
+    return with_title(lines, title=root.get("title") or ""), comments
 
 
 def _parse_xml(xml: str) -> Any:

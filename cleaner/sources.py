@@ -241,9 +241,11 @@ def read_documents(
         else:
             data = _read_capped(stream, cap=limits.document_bytes, name=name,
                                 compressed=compression != "plain")
-            text = document_text(data, source=name, html=kind == "html" or None,
-                                 path=_inner_name(path), max_line_chars=limits.line_chars)
-            yield Document(source=path, text=text)
+            text, comments_from = document_text(
+                data, source=name, html=kind == "html" or None, path=_inner_name(path),
+                max_line_chars=limits.line_chars,
+            )
+            yield Document(source=path, text=text, comments_from=comments_from)
     except InputError as err:
         yield err
     except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError, ZstdError) as err:
@@ -577,8 +579,10 @@ def _warc_document(
                 f"{where}: the file ends {missing:,} bytes short of this record's Content-Length "
                 "(truncated, or a wrong length)"
             )
-        text = document_text(payload, source=where, html=mime in HTML_TYPES, charset=charset,
-                             max_line_chars=limits.line_chars)
+        text, comments_from = document_text(
+            payload, source=where, html=mime in HTML_TYPES, charset=charset,
+            max_line_chars=limits.line_chars,
+        )
     except InputError as err:
         yield err
         return
@@ -594,6 +598,7 @@ def _warc_document(
         text=text,
         url=_plain_url(url) if url else None,
         date=_iso_day(day.group(1)) if day else None,
+        comments_from=comments_from,
     )
 
 

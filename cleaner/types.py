@@ -44,6 +44,9 @@ class Document:
     text: str
     url: str | None = None  # the page's URL, when its container gives one (a WARC record's)
     date: str | None = None  # YYYY-MM-DD when the container dates the page (a WARC-Date)
+    # The 1-based line where an HTML page's comment section starts (trafilatura's <comments>,
+    # the page's last lines): none of them is article text.
+    comments_from: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from cleaner.read import (
     decode_html,
     decode_text,
     html_block_lines,
+    html_text_and_comments,
     html_to_text,
     is_html,
     read_document,
@@ -227,6 +228,8 @@ def test_html_without_text_is_empty(tmp_path: Path, data: bytes) -> None:
 FIXTURE_CASES = {
     "harbour-ferry.html": {
         "title": "Harbour ferry returns after winter repairs",
+        "comments": ["2 Comments", "So glad to have the ferry back.",
+                     "Eight crossings is not enough in May."],
         "keep": [
             "MILLBROOK — The blue-hulled ferry that links Millbrook to Gull Island",
             "Engineers replaced both propeller shafts",
@@ -244,6 +247,8 @@ FIXTURE_CASES = {
     },
     "orchard-frost.htm": {
         "title": "Late frost cuts apple harvest forecast",
+        "comments": ["We lost almost all of our early Galas.",
+                     "Hillside blocks came through fine up here."],
         "keep": [
             "Growers across the upper valley expect to pick about a third fewer apples",
             "What the frost did",
@@ -262,6 +267,9 @@ FIXTURE_CASES = {
     },
     "council-library.html": {
         "title": "Council votes to keep Eastfield library open",
+        "comments": ["Comments (2)",
+                     "Brilliant news. My children have learned to read in that library",
+                     "leaving posts unfilled just means the staff who are left"],
         "keep": [
             "Eastfield's public library will stay open after councillors voted 31 to 12",
             "Savings found elsewhere",
@@ -315,6 +323,43 @@ def test_fixture_one_line_per_block(fixture_texts: dict[str, str], name: str) ->
     keep = FIXTURE_CASES[name]["keep"]
     positions = [next(i for i, line in enumerate(lines) if s in line) for s in keep]
     assert positions == sorted(positions)
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURE_CASES))
+def test_fixture_comment_section(name: str) -> None:
+    page = (HTML_FIXTURES / name).read_bytes()
+    text, start = html_text_and_comments(page)
+    assert text == html_to_text(page)
+    lines = text.split("\n")
+    assert start is not None
+    comments = FIXTURE_CASES[name]["comments"]
+    assert lines[start - 1].startswith(comments[0])
+    # The section holds the comment thread and nothing of the article before it.
+    section, before = "\n".join(lines[start - 1 :]), "\n".join(lines[: start - 1])
+    assert all(snippet in section for snippet in comments)
+    assert all(snippet in before for snippet in FIXTURE_CASES[name]["keep"]
+               if snippet not in comments)
+
+
+def test_a_page_without_comments_has_no_comment_section() -> None:
+    page = ("<html><head><title>Storm closes the coast road</title></head><body><article>"
+            "<h1>Storm closes the coast road</h1><p>Crews worked through the night to clear "
+            "fallen trees and rocks from the road north of the harbour.</p><p>The road reopens "
+            "on Friday, the county said, once engineers have checked the sea wall.</p>"
+            "</article></body></html>")
+    text, start = html_text_and_comments(page)
+    assert "The road reopens on Friday" in text
+    assert start is None
+
+
+def test_the_block_dump_has_no_comment_section(monkeypatch: pytest.MonkeyPatch) -> None:
+    import trafilatura
+
+    monkeypatch.setattr(trafilatura, "extract", lambda *args, **kwargs: None)
+    page = (HTML_FIXTURES / "harbour-ferry.html").read_bytes()
+    text, start = html_text_and_comments(page)
+    assert "Eight crossings is not enough in May." in text
+    assert start is None
 
 
 def test_html_to_text_accepts_str_and_bytes() -> None:

@@ -262,6 +262,11 @@ def test_text_and_html_inputs() -> None:
     assert html[1].startswith("Late frost cuts apple harvest forecast\n")
     [text] = docs(read_documents(str(INPUTS / "tram-mixed.txt")))
     assert text[1].startswith("Z\u00fcrich council approves new tram line\n")
+    [page_doc] = read_documents(str(INPUTS.parent / "html" / "orchard-frost.htm"))
+    [text_doc] = read_documents(str(INPUTS / "tram-mixed.txt"))
+    assert isinstance(page_doc, Document) and isinstance(text_doc, Document)
+    assert page_doc.text.split("\n")[(page_doc.comments_from or 0) - 1].startswith("We lost")
+    assert text_doc.comments_from is None
 
 
 COMPRESSORS = {
@@ -392,6 +397,12 @@ def test_warc_fixture() -> None:
     assert documents[0].text.startswith("Harbour ferry returns after winter repairs\n")
     assert "Subscribe today" not in documents[0].text  # through the HTML path
     assert documents[2].text.startswith("Tide tables for the harbour, week of 4 March\n")
+    # Each HTML page says where its comment section starts; plain text has none.
+    for document in documents[:2]:
+        assert document.comments_from is not None
+        first = document.text.split("\n")[document.comments_from - 1]
+        assert "omment" in first, first
+    assert documents[2].comments_from is None
 
 
 @pytest.mark.parametrize("compress", [False, True], ids=["warc", "warc-gz-per-record"])
