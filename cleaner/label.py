@@ -43,7 +43,7 @@ from cleaner.features import (
     shifted,
     vocabulary,
 )
-from cleaner.types import LABELS, AnnotatedDump, Label, Line
+from cleaner.types import CONTENT_LABELS, LABELS, AnnotatedDump, Label, Line
 
 MODEL_FILE = "cleaner.joblib"
 # Neighbours on each side whose stage-1 probabilities the context pass sees.
@@ -76,6 +76,7 @@ SEQUENCE_WEIGHT = 0.0
 PROB_FLOOR = 1e-6
 REBUILD_HINT = "rebuild it with `make train`"
 _LABEL_INDEX = {label: i for i, label in enumerate(LABELS)}
+_CONTENT_COLUMNS = sorted(_LABEL_INDEX[label] for label in CONTENT_LABELS)
 
 
 @dataclass(frozen=True)
@@ -385,11 +386,42 @@ def best_labels(
     return decode(probs, dumps, transitions)
 
 
-def label_many(dumps: Sequence[Sequence[Line]], model: Model) -> list[list[Line]]:
-    """Every line of a batch of dumps, labelled (stages 1 and 2, then decoded)."""
+def label_many(
+    dumps: Sequence[Sequence[Line]], model: Model,
+    *, comments_from: Sequence[int | None] | None = None,
+) -> list[list[Line]]:
+    """Every line of a batch of dumps, labelled (stages 1 and 2, then decoded).
+
+    `comments_from` gives, per dump, the line number where its comment section starts (an HTML
+    page's, as trafilatura finds it; None: no such section): see outside_article.
+    """
     probs = predict_proba_many(dumps, model)
+    if comments_from is not None:
+        probs = [p if start is None else outside_article(lines, p, start=start)
+                 for lines, p, start in zip(dumps, probs, comments_from, strict=True)]
     return [apply_labels(lines, p, best) for lines, p, best
             in zip(dumps, probs, best_labels(dumps, probs, model), strict=True)]
+
+
+def outside_article(lines: Sequence[Line], probs: Matrix, *, start: int) -> Matrix:
+    """Label probabilities with the content labels ruled out from line number `start` on.
+
+    Those lines are a page's comment section: the HTML says they are no part of the article,
+    which the text alone does not always show (a reader's comment reads like a paragraph). Their
+    probabilities are renormalised over the other labels; a row with nothing left goes to comment.
+    """
+    rows = np.fromiter((line.number >= start for line in lines), bool, len(lines))
+    if not rows.any():
+        return probs
+    out = probs.copy()
+    part = out[rows]
+    part[:, _CONTENT_COLUMNS] = 0.0
+    total = part.sum(axis=1, keepdims=True)
+    empty = total[:, 0] <= 0.0
+    part[empty, _LABEL_INDEX[Label.COMMENT]] = 1.0
+    total[empty] = 1.0
+    out[rows] = part / total
+    return out
 
 
 def apply_labels(

@@ -50,11 +50,15 @@ def one_thread() -> Iterator[None]:
 
 
 def label_and_segment(
-    dumps: Sequence[Sequence[Line]], model: Model
+    dumps: Sequence[Sequence[Line]], model: Model,
+    *, comments_from: Sequence[int | None] | None = None,
 ) -> tuple[list[list[Line]], list[list[int]]]:
-    """The labelled lines and the article index of each line, for a batch of split dumps."""
+    """The labelled lines and the article index of each line, for a batch of split dumps.
+
+    `comments_from`: per dump, where its page's comment section starts (label_many).
+    """
     with one_thread():
-        labelled = label_many(dumps, model)
+        labelled = label_many(dumps, model, comments_from=comments_from)
         segments = segment_many(labelled, model=model.estimators["boundary"],
                                 position=model.estimators["position"],
                                 cuts=model.estimators.get("cuts"))
@@ -66,7 +70,10 @@ def clean_documents(
 ) -> list[Cleaned]:
     """Clean a batch of documents; each stage runs once over the batch, which is much faster."""
     model = model if model is not None else shipped_model()
-    labelled, segments = label_and_segment([split_lines(doc.text) for doc in documents], model)
+    labelled, segments = label_and_segment(
+        [split_lines(doc.text) for doc in documents], model,
+        comments_from=[doc.comments_from for doc in documents],
+    )
     out = []
     for doc, lines, segs in zip(documents, labelled, segments, strict=True):
         records = build_records(

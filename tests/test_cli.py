@@ -160,6 +160,24 @@ def test_split_html(tmp_path: Path) -> None:
 
 
 @requires_model
+def test_split_html_keeps_the_comment_section_out_of_records(tmp_path: Path) -> None:
+    # The page's comment thread (trafilatura's <comments>) reads like article paragraphs; the
+    # labeller alone put two of the ferry page's comments into its record.
+    dropped_file = tmp_path / "dropped.jsonl"
+    result = invoke("split", "-q", "--dropped", str(dropped_file), str(HTML))
+    assert result.exit_code == 0, result.output
+    [record] = rows(result.stdout)
+    assert record["title"] == "Harbour ferry returns after winter repairs"
+    assert record["text"].endswith("a decision on the summer timetable is expected by early May.")
+    dropped = rows(dropped_file.read_text(encoding="utf-8"))
+    thread = ["2 Comments", "islandgran", "So glad to have the ferry back.", "Pete M.",
+              "Eight crossings is not enough in May."]
+    for snippet in thread:
+        assert snippet not in record["text"]
+        assert [row["label"] for row in dropped if row["text"].startswith(snippet)] == ["comment"]
+
+
+@requires_model
 def test_split_output_file_equals_stdout(tmp_path: Path) -> None:
     out = tmp_path / "records.jsonl"
     result = invoke("split", "-q", "-o", str(out), *DUMPS)

@@ -38,13 +38,14 @@ from cleaner.label import (
     label_proba,
     line_inputs,
     load_model,
+    outside_article,
     predict_proba_many,
     save_model,
     sha256_bytes,
     stage1_matrix,
 )
 from cleaner.read import split_lines
-from cleaner.types import LABELS, AnnotatedDump, Label, Line
+from cleaner.types import CONTENT_LABELS, LABELS, AnnotatedDump, Label, Line
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN = ROOT / "fixtures" / "annotated" / "train.jsonl"
@@ -509,3 +510,47 @@ def test_label_many_decodes_with_the_model_s_transitions(model: Model) -> None:
     assert [ln.label for ln in labelled] == [LABELS[k] for k in path]
     assert [ln.p for ln in labelled] == [round(float(probs[i, k]), 4) for i, k in enumerate(path)]
     np.testing.assert_array_equal(best_labels([lines], [probs], decoding)[0], path)
+
+
+CONTENT = [LABELS.index(label) for label in CONTENT_LABELS]
+OTHERS = [k for k in range(len(LABELS)) if k not in CONTENT]
+
+
+@given(
+    st.lists(st.lists(st.floats(0.0, 1.0, width=32), min_size=len(LABELS), max_size=len(LABELS)),
+             min_size=1, max_size=12),
+    st.lists(st.integers(0, 2), min_size=12, max_size=12),
+    st.integers(1, 40),
+)
+def test_outside_article_rules_out_content_from_the_section_on(
+    rows: list[list[float]], gaps: list[int], start: int
+) -> None:
+    probs = np.asarray(rows, dtype=np.float32)
+    numbers = np.cumsum([1 + g for g in gaps[: len(rows)]]).tolist()  # with blank lines between
+    lines = [Line(n, f"line {n}") for n in numbers]
+    out = outside_article(lines, probs, start=start)
+    assert out.shape == probs.shape and out.dtype == probs.dtype
+    for line, before, after in zip(lines, probs, out, strict=True):
+        if line.number < start:
+            np.testing.assert_array_equal(after, before)
+            continue
+        assert (after[CONTENT] == 0).all()
+        assert after.sum() == pytest.approx(1.0, abs=1e-5)
+        if before[OTHERS].sum() > 0:
+            # Renormalised: the other labels keep their order (and so the best of them).
+            assert after[OTHERS] == pytest.approx(before[OTHERS] / before[OTHERS].sum(), rel=1e-5)
+        else:
+            assert after[LABELS.index(Label.COMMENT)] == 1.0
+
+
+def test_label_many_keeps_content_out_of_a_comment_section(model: Model) -> None:
+    lines = fixture_dumps()[1]
+    start = lines[len(lines) // 2].number
+    plain = label_many([lines], model)[0]
+    marked, unmarked = label_many([lines, lines], model, comments_from=[start, None])
+    assert unmarked == plain
+    assert marked[: len(lines) // 2] == plain[: len(lines) // 2]
+    section = marked[len(lines) // 2 :]
+    assert all(line.label not in CONTENT_LABELS for line in section)
+    # The fixture's second half is mostly article text, so the rule has something to change.
+    assert any(line.label in CONTENT_LABELS for line in plain[len(lines) // 2 :])

@@ -25,3 +25,17 @@ def test_empty_and_blank_dumps(model: Model) -> None:
         assert cleaned.articles == ()
         assert cleaned.records == ()
     assert clean_documents([], model=model) == []
+
+
+def test_a_comment_section_goes_into_no_record(model: Model) -> None:
+    text = (DUMPS / "004_4c2784c82f799182.txt").read_text(encoding="utf-8")
+    [plain] = clean_documents([Document("d", text)], model=model, detect_language=False)
+    start = plain.lines[len(plain.lines) // 2].number
+    [marked] = clean_documents([Document("d", text, comments_from=start)], model=model,
+                               detect_language=False)
+    assert [line.number for line in marked.lines] == [line.number for line in plain.lines]
+    in_records = {n for record in marked.records for n in record.lines}
+    assert in_records and all(n < start for n in in_records)
+    # Every line of the section is still accounted for: dropped, with a label that says so.
+    assert {line.number for line in marked.dropped} >= {
+        line.number for line in marked.lines if line.number >= start}
