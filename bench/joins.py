@@ -6,6 +6,11 @@ record counts and Pk bare by 0.05). These joins are built the way the corpus REA
 are, from held-out pages only: `concat` joins 2-5 raw pages with a blank line between all, some
 or none of them; `bare` joins only the body lines of 2-5 pages with no separator. Pages are
 reused across joins, so the joins are not independent samples; they are a second, larger view.
+
+Briefs are the other way round: one story's headline (and byline) over its first one to three
+paragraphs, or those paragraphs alone, cut from the held-out `extracted` pages by the function
+that makes the training briefs (cleaner.augment.brief_dumps), as news APIs and JSON exports hand
+out short items; the corpus has almost no dump that short.
 """
 
 from __future__ import annotations
@@ -14,9 +19,11 @@ import random
 from collections.abc import Sequence
 from dataclasses import replace
 
+from cleaner.augment import brief_dumps
 from cleaner.types import AnnotatedDump, Label, Line
 
 JOINS_SEED = 20261202
+BRIEFS_SEED = 20261207
 
 
 def _join(parts: Sequence[Sequence[Line]], blanks: Sequence[int], ids: Sequence[str], kind: str,
@@ -53,3 +60,11 @@ def held_out_joins(
                 for p in parts]
         out.append(_join(body, [0] * len(parts), [p.id for p in parts], "bare", n))
     return out
+
+
+def held_out_briefs(
+    pages: Sequence[AnnotatedDump], *, count: int = 300, seed: int = BRIEFS_SEED
+) -> list[AnnotatedDump]:
+    """`count` briefs of the given `extracted` page dumps, of kind `brief` (module docstring)."""
+    return [replace(d, id=f"briefs-{d.id}", kind="brief", origin="bench.joins")
+            for d in brief_dumps(pages, count=count, seed=seed)]

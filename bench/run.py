@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.baselines import BASELINES
-from bench.joins import held_out_joins
+from bench.joins import held_out_briefs, held_out_joins
 from cleaner.annotated import held_out, read_dumps
 from cleaner.errors import CleanerError
 from cleaner.evaluate import (
@@ -163,7 +163,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--json", type=Path, default=None, help="write all scores here")
     parser.add_argument("--no-joins", action="store_true",
-                        help="skip the table of concat/bare joins of held-out pages")
+                        help="skip the tables of joins and briefs of held-out pages")
     parser.add_argument("--model", default=None, help="cleaner model file (default: shipped)")
     parser.add_argument("--gate", type=Path, default=Path("fixtures/annotated/gate.jsonl"),
                         help="our hand-annotated quality-gate dumps (never trained on)")
@@ -196,6 +196,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         joins = held_out_joins(held)
         text, results = bench("Joins of held-out pages (bench/joins.py)", joins, found)
         report["joins"] = results
+        print(text)
+        text, results = bench("Briefs of held-out pages (bench/joins.py)", held_out_briefs(held),
+                              found)
+        report["briefs"] = results
         print(text)
     if seeds is None:
         print(f"note: no seeds at {seeds_path}; seed table skipped")

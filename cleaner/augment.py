@@ -37,6 +37,12 @@ BARE_SHARE = 0.2
 # often keep only a story's opening paragraphs, and the corpus's pages, whole, are long enough
 # that a topic change always has many lines of evidence on each side.
 BARE_STORY_LINES = 0
+# Briefs (brief_dumps) per real dump: one story's headline (and byline) and its first one to
+# three paragraphs, or those paragraphs alone, as news APIs and JSON exports hand out short
+# items. The corpus has almost no dump that short, and the labeller, reading a dump's first
+# and last lines as a page's furniture, lost a third of the body lines of one-paragraph briefs
+# cut from held-out pages (docs/recipes.md, "Briefs").
+BRIEF_SHARE = 0.0
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -137,4 +143,37 @@ def synthetic_dumps(
         kind = "bare" if bare else "concat"
         out.append(AnnotatedDump(f"synthetic-{n}", kind, "cleaner.augment", renumbered,
                                  tuple(pages)))
+    return out
+
+
+def brief_dumps(
+    dumps: Sequence[AnnotatedDump], *, count: int, seed: int
+) -> list[AnnotatedDump]:
+    """`count` one-story briefs: a page's title block (3 times in 4) over its first 1-3 body lines.
+
+    The title block is the page's first headline with the byline lines right after it (each
+    kept half the time); the paragraphs are separated by a blank line half the time.
+    """
+    rng = random.Random(seed)
+    pool = [d for d in dumps if _usable(d)]
+    if not pool:
+        return []
+    out = []
+    for n in range(count):
+        part = rng.choice(pool)
+        lines: list[Line] = []
+        if rng.random() < 0.75:
+            at = next(k for k, line in enumerate(part.lines) if line.label is Label.HEADLINE)
+            lines.append(part.lines[at])
+            for line in part.lines[at + 1 :]:
+                if line.label is not Label.BYLINE:
+                    break
+                if rng.random() < 0.5:
+                    lines.append(line)
+        lines += _bodies(part)[: rng.choice([1, 1, 2, 3])]
+        gap = rng.choice([0, 1])
+        brief = tuple(replace(line, number=k + 1, blank_before=gap if k else 0)
+                      for k, line in enumerate(lines))
+        out.append(AnnotatedDump(f"brief-{n}:{part.id}", "extracted", "cleaner.augment", brief,
+                                 (0,) * len(brief)))
     return out

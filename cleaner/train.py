@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from cleaner import __version__
+from cleaner import __version__, augment
 from cleaner.annotated import (
     HOLDOUT_PERCENT,
     annotated_format,
@@ -37,7 +37,7 @@ from cleaner.annotated import (
     page_ids,
     read_annotated,
 )
-from cleaner.augment import synthetic_dumps
+from cleaner.augment import brief_dumps, synthetic_dumps
 from cleaner.errors import CleanerError, DataError, ModelError
 from cleaner.features import (
     DENSE_NAMES,
@@ -69,6 +69,8 @@ STAGE1_C = 1.0
 STAGE1_ITERATIONS = 150
 # Synthetic joins (cleaner.augment) per real training dump.
 SYNTHETIC_SHARE = 0.3
+# The briefs' random stream starts this far from the joins' (seed + fold), so none is shared.
+BRIEF_SEED_OFFSET = 1000
 STAGE2_ITERATIONS = 60
 STAGE2_LEAVES = 31
 STAGE2_LEARNING_RATE = 0.1
@@ -102,7 +104,7 @@ RECIPE = (
     "cleaner.label.SEQUENCE_WEIGHT",
     "cleaner.augment.TITLE_AFTER_SHARE", "cleaner.augment.HEADLESS_SHARE",
     "cleaner.augment.SUMMARY_SHARE", "cleaner.augment.TEASER_RUN_SHARE",
-    "cleaner.augment.BARE_SHARE",
+    "cleaner.augment.BARE_SHARE", "cleaner.augment.BRIEF_SHARE",
     "cleaner.segment.BOUNDARY_BAGS", "cleaner.segment.BOUNDARY_ROUNDS",
     "cleaner.segment.BOUNDARY_LEAVES", "cleaner.segment.BOUNDARY_LEARNING_RATE",
     "cleaner.segment.BOUNDARY_L2", "cleaner.segment.POSITION_ROUNDS",
@@ -188,6 +190,9 @@ def with_synthetic(
     for k in sorted(set(of_dump)):
         members = [d for d, f in zip(dumps, of_dump, strict=True) if f == k]
         joins = synthetic_dumps(members, count=int(len(members) * share), seed=seed + k)
+        # Briefs after the joins, from their own random stream: the joins stay the same.
+        joins += brief_dumps(members, count=int(len(members) * augment.BRIEF_SHARE),
+                             seed=seed + k + BRIEF_SEED_OFFSET)
         out += [replace(d, id=f"synthetic-{k}-{n}") for n, d in enumerate(joins)]
         out_w += [1.0] * len(joins)
         out_fold += [k] * len(joins)

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleaner.annotated import read_dumps
-from cleaner.augment import synthetic_dumps
+from cleaner.augment import brief_dumps, synthetic_dumps
 from cleaner.types import AnnotatedDump, Label
 
 TRAIN = Path(__file__).resolve().parent.parent / "fixtures" / "annotated" / "train.jsonl"
@@ -196,3 +196,38 @@ def test_short_bare_stories(monkeypatch: pytest.MonkeyPatch) -> None:
         for page in set(dump.pages):
             texts = [ln.text for ln, p in zip(dump.lines, dump.pages, strict=True) if p == page]
             assert any(b[: len(texts)] == texts for b in bodies)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 12))
+def test_brief_invariants(seed: int, count: int) -> None:
+    out = brief_dumps(SOURCE, count=count, seed=seed)
+    assert out == brief_dumps(SOURCE, count=count, seed=seed)
+    assert len(out) == count and len({d.id for d in out}) == count
+    for dump in out:
+        assert dump.kind == "extracted" and set(dump.pages) == {0}
+        assert [ln.number for ln in dump.lines] == list(range(1, len(dump.lines) + 1))
+        labels = [ln.label for ln in dump.lines]
+        bodies = [ln.text for ln in dump.lines if ln.label is Label.BODY]
+        assert 1 <= len(bodies) <= 3
+        # A title block (one headline, then bylines) or nothing, then body lines only.
+        head = labels[: len(labels) - len(bodies)]
+        assert head == [] or (head[0] is Label.HEADLINE and set(head[1:]) <= {Label.BYLINE})
+        assert labels[len(head) :] == [Label.BODY] * len(bodies)
+        # One source page's opening paragraphs, under lines of that page with their labels.
+        assert any(
+            [ln.text for ln in d.lines if ln.label is Label.BODY][: len(bodies)] == bodies
+            and {(ln.text, ln.label) for ln in dump.lines} <= {(x.text, x.label) for x in d.lines}
+            for d in SOURCE
+        )
+        assert dump.lines[0].blank_before == 0
+        assert {ln.blank_before for ln in dump.lines[1:]} <= {0, 1}
+
+
+def test_briefs_come_in_every_shape() -> None:
+    out = brief_dumps(SOURCE, count=80, seed=11)
+    shapes = {(ln.label is Label.HEADLINE, sum(x.label is Label.BODY for x in d.lines))
+              for d in out for ln in d.lines[:1]}
+    assert shapes == {(True, 1), (True, 2), (True, 3), (False, 1), (False, 2), (False, 3)}
+    assert any(ln.label is Label.BYLINE for d in out for ln in d.lines)
+    assert brief_dumps([replace(d, kind="page") for d in SOURCE], count=5, seed=1) == []

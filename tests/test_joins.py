@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from bench.joins import held_out_joins
+from bench.joins import held_out_briefs, held_out_joins
 from cleaner.annotated import read_dumps
 from cleaner.types import Label
 
@@ -43,3 +44,16 @@ def test_joins_are_seeded() -> None:
 
 def test_too_few_pages_give_no_joins() -> None:
     assert held_out_joins(PAGES[:4], concat=5, bare=5) == []
+
+
+def test_briefs_are_short_single_stories_of_the_pages() -> None:
+    extracted = [replace(d, kind="extracted") for d in PAGES]
+    briefs = held_out_briefs(extracted, count=30, seed=2)
+    assert len(briefs) == 30 and len({d.id for d in briefs}) == 30
+    assert held_out_briefs(extracted, count=30, seed=2) == briefs
+    texts = {line.text for page in PAGES for line in page.lines}
+    for brief in briefs:
+        assert brief.kind == "brief" and set(brief.pages) == {0}
+        assert 1 <= sum(line.label is Label.BODY for line in brief.lines) <= 3
+        assert all(line.text in texts for line in brief.lines)
+    assert held_out_briefs(PAGES, count=5) == []  # `page` dumps are not cut into briefs

@@ -245,6 +245,26 @@ def test_synthetic_joins_use_only_their_own_folds_pages() -> None:
         assert len(tags) >= 2 and all(tag % 3 == k for tag in tags)
 
 
+def test_briefs_follow_the_joins_from_their_own_folds(monkeypatch: pytest.MonkeyPatch) -> None:
+    dumps = [tagged_dump(n) for n in range(36)]
+    fold = np.array([n % 3 for n in range(36)], dtype=np.int64)
+    without = with_synthetic(dumps, [2.0] * 36, fold, seed=1, share=1.0)
+    monkeypatch.setattr("cleaner.augment.BRIEF_SHARE", 0.5)
+    pool, weights, pool_fold = with_synthetic(dumps, [2.0] * 36, fold, seed=1, share=1.0)
+    # Each fold's joins are the ones made without briefs; its 6 briefs come after them.
+    for k in range(3):
+        mine = [d for d, f in zip(pool[36:], pool_fold[36:].tolist(), strict=True) if f == k]
+        before = [d for d, f in zip(without[0][36:], without[2][36:].tolist(), strict=True)
+                  if f == k]
+        assert [d.lines for d in mine[: len(before)]] == [d.lines for d in before]
+        briefs = mine[len(before) :]
+        assert len(briefs) == 6
+        for brief in briefs:
+            tags = {int(line.text.split()[0].removeprefix("page")) for line in brief.lines}
+            assert len(tags) == 1 and tags.pop() % 3 == k
+    assert len(pool) == len(weights) == len(pool_fold) == len(without[0]) + 18
+
+
 def test_train_without_data_fails(tmp_path: Path) -> None:
     with pytest.raises(CleanerError, match="no training dumps"):
         train(None, [], tmp_path / "m.joblib")
