@@ -9,10 +9,11 @@ synthetic joins, fit_labeller; with --segment also the boundary and cut-position
 labeller's out-of-fold labels), without saving a model. Each model is scored on the held-out
 corpus (body-vs-rest F1 and macro-F1 of the labels; with --segment, Pk and exact record counts on
 the held-out concat/bare dumps, on bench.joins' joins of held-out pages, and on the held-out
-single pages, `page` and `extracted` pooled, which a cut must not split, and the gate's concat
-Pk and counts, naming on stderr each gate concat dump miscounted, the seeds' counts, which
-tests/test_quality.py holds to, and the counts of the dumps the shipped model is known to
-miscount, fixtures/annotated/misses.jsonl) and on our own dumps: the lines of the seeds, of the
+single pages, `page` and `extracted` pooled, which a cut must not split, body and record F1 on
+bench.joins' briefs of held-out pages, the gate's concat Pk and counts, naming on stderr each
+gate concat dump miscounted, the seeds' counts, which tests/test_quality.py holds to, and the
+counts of the dumps the shipped model is known to miscount, fixtures/annotated/misses.jsonl) and
+on our own dumps: the lines of the seeds, of the
 gate fixtures and of the misses that come out body when they are not, or not body when they are
 (the leaks tests/test_quality.py checks). The table gives each seed's row,
 then the mean and the spread (max - min) of every column.
@@ -191,7 +192,7 @@ def score_seed(data: Data, seed: int, *, segment: bool) -> dict[str, float]:
         row[f"{name} body errors"] = body_errors(
             dumps, [[LABELS[k] for k in best] for best in own_labels])
     if segment:
-        from bench.joins import held_out_joins
+        from bench.joins import held_out_briefs, held_out_joins
 
         sets = {"held": [d for d in data.held if d.kind in ("concat", "bare")],
                 "joins": held_out_joins(data.held)}
@@ -207,6 +208,11 @@ def score_seed(data: Data, seed: int, *, segment: bool) -> dict[str, float]:
         s = evaluate_model(single, model)["all"].segmentation
         row["held Pk single"] = float(s.pk or 0.0)
         row["held count single"] = float(s.count_exact or 0.0)
+        # Short items (2026-12-07: the shipped model reads a third of one-paragraph briefs' body
+        # lines as page furniture; training briefs mend that, and a recipe must say so).
+        briefs = evaluate_model(held_out_briefs(data.held), model)["all"]
+        row["briefs body F1"] = float(briefs.lines.body_f1 or 0.0)
+        row["briefs record F1"] = float(briefs.records.f1 or 0.0)
         # The quality gate's concat floors and the seeds' counts are what a make train model must
         # also pass (2026-12-04: a fixture set won over seeds here and failed gate-concat-03).
         gate = evaluate_model(data.own["gate"], model, by_kind=True)["concat"].segmentation
