@@ -354,8 +354,9 @@ def _extracted_lines(xml: str) -> tuple[list[str], int]:
         return [], 0
     # The same walk without the comments: what it loses is the comment section, provided it
     # is all at the end (trafilatura's output puts it there; anything else counts as none).
+    # With no main text at all, trafilatura's "comments" may well be the article: none either.
     main = walk(skipped={"comments"})
-    comments = len(lines) - len(main) if lines[: len(main)] == main else 0
+    comments = len(lines) - len(main) if main and lines[: len(main)] == main else 0
     return with_title(lines, title=root.get("title") or ""), comments
 
 

@@ -352,6 +352,29 @@ def test_a_page_without_comments_has_no_comment_section() -> None:
     assert start is None
 
 
+@pytest.mark.parametrize(
+    ("xml", "expected"),
+    [
+        ("<doc title='T'><main><p>Story.</p></main><comments><p>Nice.</p></comments></doc>",
+         ("T\nStory.\nNice.", 3)),
+        ("<doc><main><p>Story.</p><p>More.</p></main><comments><p>Nice.</p><p>No.</p>"
+         "</comments></doc>", ("Story.\nMore.\nNice.\nNo.", 3)),
+        ("<doc><main><p>Story.</p></main></doc>", ("Story.", None)),
+        # Comments and no main text: maybe trafilatura's mistake, so the labeller decides.
+        ("<doc title='T'><main/><comments><p>Only this.</p></comments></doc>",
+         ("T\nOnly this.", None)),
+    ],
+    ids=["title", "two-comments", "no-comments", "comments-only"],
+)
+def test_comment_section_of_trafilatura_xml(
+    monkeypatch: pytest.MonkeyPatch, xml: str, expected: tuple[str, int | None]
+) -> None:
+    import trafilatura
+
+    monkeypatch.setattr(trafilatura, "extract", lambda *args, **kwargs: xml)
+    assert html_text_and_comments("<html><body><p>ignored</p></body></html>") == expected
+
+
 def test_the_block_dump_has_no_comment_section(monkeypatch: pytest.MonkeyPatch) -> None:
     import trafilatura
 
