@@ -162,7 +162,7 @@ def test_split_html(tmp_path: Path) -> None:
 @requires_model
 def test_split_html_keeps_the_comment_section_out_of_records(tmp_path: Path) -> None:
     # The page's comment thread (trafilatura's <comments>) reads like article paragraphs; the
-    # labeller alone put two of the ferry page's comments into its record.
+    # labeller alone put its heading, a commenter's name and a comment into the record.
     dropped_file = tmp_path / "dropped.jsonl"
     result = invoke("split", "-q", "--dropped", str(dropped_file), str(HTML))
     assert result.exit_code == 0, result.output
