@@ -309,3 +309,13 @@ def test_cue_fires_on_its_words(text: str, group: str) -> None:
 )
 def test_cue_ampm_not_set_by_ordinary_words(text: str) -> None:
     assert cue(text, "ampm") == 0.0
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=40))
+def test_murmurhash3_is_scikit_learn_s(token: str) -> None:
+    # Models hashed their words with scikit-learn's murmurhash3_32; mmh3 must give the same
+    # buckets, or every shipped model would read other columns.
+    from sklearn.utils import murmurhash3_32
+
+    assert murmurhash3(token) == murmurhash3_32(token, seed=0, positive=True)
