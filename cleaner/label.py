@@ -9,8 +9,9 @@ learned instead of hand-written). A model may also decode the labels of a dump t
 (SEQUENCE_WEIGHT says why).
 
 The model file holds only scikit-learn objects (and a decoding recipe's transitions, a numpy
-array); the JSON sidecar (the model card) records the file's SHA-256, which is checked before
-anything is unpickled.
+array); prediction reads their numpy form (cleaner.arrays) from an .npz file beside it, so
+labelling a small file does not wait for scikit-learn's import. The JSON sidecar (the model
+card) records both files' SHA-256s, which are checked before anything is read.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from cleaner import arrays
 from cleaner.errors import ModelError
 from cleaner.features import (
     DENSE_NAMES,
@@ -121,7 +123,7 @@ def _read_card(path: Path) -> dict[str, Any]:
 
 
 def _check_card(card: dict[str, Any], path: Path) -> None:
-    """Refuse a model built for other labels or features; warn on another scikit-learn."""
+    """Refuse a model built for other labels or features."""
     if card.get("labels") != [label.value for label in LABELS]:
         raise ModelError(f"{path}: model has labels {card.get('labels')}, not ours; {REBUILD_HINT}")
     from cleaner.segment import CUT_NAMES, GAP_NAMES, POSITION_NAMES
@@ -137,15 +139,6 @@ def _check_card(card: dict[str, Any], path: Path) -> None:
             or features.get("cuts", list(CUT_NAMES)) != list(CUT_NAMES)
             or card_pairs(card) is None):
         raise ModelError(f"{path}: model was built for other features; {REBUILD_HINT}")
-    import sklearn
-
-    versions = card.get("versions")
-    trained = versions.get("scikit-learn") if isinstance(versions, dict) else None
-    if trained != sklearn.__version__:
-        warnings.warn(
-            f"{path}: trained with scikit-learn {trained}, running {sklearn.__version__}",
-            stacklevel=3,
-        )
 
 
 def card_pairs(card: dict[str, Any]) -> int | None:
@@ -160,50 +153,121 @@ def card_pairs(card: dict[str, Any]) -> int | None:
     return int(pairs["max_words"])
 
 
-def load_model(path: str | Path | None = None) -> Model:
-    """Load and verify a model: its bytes must match the SHA-256 in its card before unpickling."""
-    model_path = Path(path) if path is not None else default_model_path()
+def arrays_path(model_path: Path) -> Path:
+    """The numpy form of a model's estimators (cleaner.arrays), beside the model file."""
+    return model_path.with_suffix(".npz")
+
+
+def _verified_bytes(path: Path, expected: str, what: str) -> bytes:
+    """A model file's bytes, refused unless they match the SHA-256 its card records."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ModelError(f"{path}: {what} missing; {REBUILD_HINT}") from None
+    except OSError as err:
+        raise ModelError(f"{path}: cannot read ({err.strerror}); {REBUILD_HINT}") from None
+    if sha256_bytes(data) != expected:
+        # Pickle is code: a file that is not the one the card describes is never loaded.
+        raise ModelError(
+            f"{path}: SHA-256 does not match its model card (corrupt or tampered); {REBUILD_HINT}"
+        )
+    return data
+
+
+def _model_card(model_path: Path) -> tuple[bytes, dict[str, Any]]:
+    """The model file's verified bytes and its checked card."""
     # The model file first: a mistyped --model should name the path the user gave, not its card.
     try:
-        data = model_path.read_bytes()
+        model_path.stat()
     except FileNotFoundError:
         raise ModelError(f"{model_path}: model file missing; {REBUILD_HINT}") from None
     except OSError as err:
         raise ModelError(f"{model_path}: cannot read ({err.strerror}); {REBUILD_HINT}") from None
     card = _read_card(model_path)
-    if sha256_bytes(data) != card["sha256"]:
-        # Pickle is code: a file that is not the one the card describes is never loaded.
-        raise ModelError(
-            f"{model_path}: SHA-256 does not match its model card (corrupt or tampered); "
-            f"{REBUILD_HINT}"
-        )
+    data = _verified_bytes(model_path, card["sha256"], "model file")
     _check_card(card, model_path)
-    import joblib
+    return data, card
 
+
+def load_estimators(path: str | Path | None = None) -> dict[str, Any]:
+    """A model's scikit-learn estimators, unpickled only once its bytes match its card."""
+    model_path = Path(path) if path is not None else default_model_path()
+    data, card = _model_card(model_path)
+    return _unpickle(data, card, model_path)
+
+
+def _unpickle(data: bytes, card: dict[str, Any], model_path: Path) -> dict[str, Any]:
+    """The estimators of verified model bytes (imports scikit-learn: about a second)."""
+    import joblib
+    import sklearn
+
+    versions = card.get("versions")
+    trained = versions.get("scikit-learn") if isinstance(versions, dict) else None
+    if trained != sklearn.__version__:
+        warnings.warn(
+            f"{model_path}: trained with scikit-learn {trained}, running {sklearn.__version__}",
+            stacklevel=4,
+        )
     estimators = joblib.load(io.BytesIO(data))
     if not isinstance(estimators, dict) or not set(estimators) >= ESTIMATORS:
         raise ModelError(f"{model_path}: not a cleaner model; {REBUILD_HINT}")
+    return estimators
+
+
+def load_model(path: str | Path | None = None) -> Model:
+    """Load and verify a model for prediction: its files must match the SHA-256s in its card.
+
+    Prediction runs on the numpy form of the estimators (cleaner.arrays), read from the .npz
+    beside the model file without importing scikit-learn; a model without one (from before
+    it) is unpickled and converted.
+    """
+    model_path = Path(path) if path is not None else default_model_path()
+    data, card = _model_card(model_path)
+    record = card.get("arrays")
+    if isinstance(record, dict) and isinstance(record.get("sha256"), str):
+        target = arrays_path(model_path)
+        try:
+            estimators = arrays.restore(arrays.from_bytes(
+                _verified_bytes(target, record["sha256"], "model arrays file")))
+        except ModelError as err:
+            message = str(err)
+            if message.startswith(str(target)):
+                raise
+            raise ModelError(f"{target}: {message}; {REBUILD_HINT}") from None
+        if not set(estimators) >= ESTIMATORS:
+            raise ModelError(f"{target}: not a cleaner model; {REBUILD_HINT}")
+    else:
+        estimators = arrays.restore(arrays.export(_unpickle(data, card, model_path)))
     vocab = vocabulary(pair_max_words=card_pairs(card))
     # A card edited by hand could say "no pairs" of a model fit with them: predict would fail on
-    # the first line with scikit-learn's own error; say so here, naming the file.
+    # the first line with numpy's own error; say so here, naming the file.
     width = HASH_FEATURES + (PAIR_FEATURES if vocab.pair_max_words else 0) + len(DENSE_NAMES)
-    if getattr(estimators["lines"], "n_features_in_", width) != width:
+    if estimators["lines"].n_features_in_ != width:
         raise ModelError(f"{model_path}: model was built for other features; {REBUILD_HINT}")
     return Model(estimators, card, vocab)
 
 
 def save_model(estimators: dict[str, Any], card: dict[str, Any], path: str | Path) -> Path:
-    """Write the estimators and their card (with the file's SHA-256) atomically; return the path."""
+    """Write the estimators, their numpy form and their card atomically; return the path.
+
+    The card records both files' SHA-256s.
+    """
     import joblib
 
     model_path = Path(path)
     buffer = io.BytesIO()
     joblib.dump(estimators, buffer, compress=("zlib", 6))
     data = buffer.getvalue()
-    full_card = {**card, "sha256": sha256_bytes(data), "size_bytes": len(data)}
+    exported = arrays.to_bytes(arrays.export(estimators))
+    full_card = {
+        **card, "sha256": sha256_bytes(data), "size_bytes": len(data),
+        "arrays": {"file": arrays_path(model_path).name, "sha256": sha256_bytes(exported),
+                   "size_bytes": len(exported)},
+    }
     model_path.parent.mkdir(parents=True, exist_ok=True)
     for target, payload in (
         (model_path, data),
+        (arrays_path(model_path), exported),
         (card_path(model_path), (json.dumps(full_card, indent=2) + "\n").encode()),
     ):
         tmp = target.with_name(target.name + ".tmp")

@@ -19,7 +19,7 @@ from cleaner.annotated import format_dumps, held_out, read_annotated, read_dumps
 from cleaner.cli_model import Progress
 from cleaner.evaluate import evaluate_model, scores_json
 from cleaner.features import PAIR_FEATURES
-from cleaner.label import card_path, load_model
+from cleaner.label import arrays_path, card_path, load_model
 from cleaner.train import FIXTURE_WEIGHT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -374,8 +374,9 @@ def run_with_model(command: str, model: Path, tmp_path: Path) -> Result:
 
 
 def copy_model(source: Path, target: Path) -> Path:
-    """A copy of a model file and its card under another name."""
+    """A copy of a model file, its arrays and its card under another name."""
     target.write_bytes(source.read_bytes())
+    arrays_path(target).write_bytes(arrays_path(source).read_bytes())
     card_path(target).write_bytes(card_path(source).read_bytes())
     return target
 
@@ -433,10 +434,20 @@ def test_other_label_set_refused(cli_model: Path, tmp_path: Path, command: str) 
     assert line.endswith("not ours; rebuild it with `make train`")
 
 
+def older(model: Path) -> None:
+    """Make a model look saved before the arrays: its card records none, and it has none."""
+    card = json.loads(card_path(model).read_text(encoding="utf-8"))
+    del card["arrays"]
+    card_path(model).write_text(json.dumps(card), encoding="utf-8")
+    arrays_path(model).unlink()
+
+
 @pytest.mark.parametrize("command", ["eval", "info"])
 def test_other_sklearn_version_warned(cli_model: Path, tmp_path: Path, command: str) -> None:
+    # Only a model without arrays is unpickled, so only there can the version matter.
     model = copy_model(cli_model, tmp_path / "old.joblib")
     edit_card(model, versions={"scikit-learn": "1.8.0"})
+    older(model)
     result = run_with_model(command, model, tmp_path)
     assert result.exit_code == 0, result.output
     import sklearn
@@ -450,9 +461,20 @@ def test_other_sklearn_version_warned_by_split(cli_model: Path, tmp_path: Path,
                                                command: str) -> None:
     model = copy_model(cli_model, tmp_path / "old.joblib")
     edit_card(model, versions={"scikit-learn": "1.8.0"})
+    older(model)
     with pytest.warns(UserWarning, match=r"trained with scikit-learn 1\.8\.0, running "):
         result = run_with_model(command, model, tmp_path)
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_other_sklearn_version_is_no_matter_to_the_arrays(cli_model: Path, tmp_path: Path,
+                                                          command: str) -> None:
+    model = copy_model(cli_model, tmp_path / "old.joblib")
+    edit_card(model, versions={"scikit-learn": "1.8.0"})
+    result = run_with_model(command, model, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.stderr
 
 
 @pytest.mark.parametrize("command", COMMANDS)

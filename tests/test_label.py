@@ -10,6 +10,7 @@ import itertools
 import json
 import re
 import shutil
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cleaner import arrays
+from cleaner.arrays import Trees
 from cleaner.errors import ModelError
 from cleaner.features import DENSE_NAMES, HASH_FEATURES, PAIR_FEATURES, PAIR_MAX_WORDS
 from cleaner.label import (
@@ -27,6 +30,7 @@ from cleaner.label import (
     PROB_FLOOR,
     Model,
     apply_labels,
+    arrays_path,
     best_labels,
     card_pairs,
     card_path,
@@ -37,6 +41,7 @@ from cleaner.label import (
     label_many,
     label_proba,
     line_inputs,
+    load_estimators,
     load_model,
     outside_article,
     predict_proba_many,
@@ -90,9 +95,10 @@ def model(model_path: Path) -> Model:
 
 @pytest.fixture
 def copy(model_path: Path, tmp_path: Path) -> Path:
-    """A private copy of the model and its card, free to break."""
+    """A private copy of the model, its arrays and its card, free to break."""
     target = tmp_path / "copy.joblib"
     shutil.copyfile(model_path, target)
+    shutil.copyfile(arrays_path(model_path), arrays_path(target))
     shutil.copyfile(card_path(model_path), card_path(target))
     return target
 
@@ -232,26 +238,86 @@ def test_a_card_that_hides_the_model_s_pairs_is_refused(paired_path: Path, tmp_p
     # refused at load, naming the file, not with scikit-learn's error at the first line.
     copy = tmp_path / "paired.joblib"
     shutil.copyfile(paired_path, copy)
+    shutil.copyfile(arrays_path(paired_path), arrays_path(copy))
     shutil.copyfile(card_path(paired_path), card_path(copy))
     _edit_card(lambda c: c["features"].pop("pairs"))(copy)
     with pytest.raises(ModelError, match=re.escape(f"{copy}: model was built for other features")):
         load_model(copy)
 
 
-def test_other_scikit_learn_version_warns(copy: Path) -> None:
+def test_other_scikit_learn_version_warns_when_unpickled(copy: Path) -> None:
     _edit_card(lambda c: c["versions"].update({"scikit-learn": "0.0.1"}))(copy)
     with pytest.warns(UserWarning, match=r"trained with scikit-learn 0\.0\.1"):
+        loaded = load_estimators(copy)
+    assert set(loaded) >= ESTIMATORS
+
+
+def test_prediction_does_not_unpickle(
+    copy: Path, monkeypatch: pytest.MonkeyPatch, no_unpickling: None
+) -> None:
+    # The arrays carry everything prediction needs; the scikit-learn version it was trained
+    # with does not matter to them, so no warning either.
+    _edit_card(lambda c: c["versions"].update({"scikit-learn": "0.0.1"}))(copy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         loaded = load_model(copy)
-    assert set(loaded.estimators) >= ESTIMATORS
+    assert isinstance(loaded.estimators["context"], Trees)
+    assert predict_proba_many(fixture_dumps()[:1], loaded)[0].shape[1] == len(LABELS)
 
 
-def test_save_model_round_trip(tmp_path: Path) -> None:
+def test_a_model_without_arrays_is_unpickled_and_predicts_the_same(
+    model: Model, copy: Path
+) -> None:
+    # A model saved before the arrays existed: its card has no "arrays" record.
+    _edit_card(lambda c: c.pop("arrays"))(copy)
+    arrays_path(copy).unlink()
+    older = load_model(copy)
+    dumps = fixture_dumps()
+    for ours, theirs in zip(predict_proba_many(dumps, older), predict_proba_many(dumps, model),
+                            strict=True):
+        assert np.array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize(
+    ("breakage", "message"),
+    [
+        pytest.param(lambda p: arrays_path(p).unlink(), "model arrays file missing",
+                     id="missing"),
+        pytest.param(lambda p: arrays_path(p).write_bytes(arrays_path(p).read_bytes()[:-1]),
+                     "SHA-256 does not match", id="truncated"),
+    ],
+)
+def test_broken_arrays_are_refused(
+    copy: Path, breakage: Callable[[Path], None], message: str
+) -> None:
+    breakage(copy)
+    with pytest.raises(ModelError, match=message) as err:
+        load_model(copy)
+    assert str(err.value).startswith(str(arrays_path(copy)))
+    assert "make train" in str(err.value)
+
+
+def test_arrays_matching_their_hash_but_not_a_model_are_refused(copy: Path) -> None:
+    # A card edited to bless an .npz of something else: refused by name, not a KeyError.
+    data = arrays.to_bytes({"lines.coef": np.zeros((2, 2))})
+    arrays_path(copy).write_bytes(data)
+    _edit_card(lambda c: c["arrays"].update({"sha256": sha256_bytes(data)}))(copy)
+    with pytest.raises(ModelError, match=re.escape(str(arrays_path(copy)))):
+        load_model(copy)
+
+
+def test_save_model_round_trip(model_path: Path, tmp_path: Path) -> None:
     target = tmp_path / "sub" / "saved.joblib"
-    estimators = {name: {"stand-in": name} for name in ESTIMATORS}
-    save_model(estimators, {"note": "test"}, target)
+    save_model(load_estimators(model_path), {**json.loads(card_path(model_path).read_text()),
+                                             "note": "test"}, target)
     card = json.loads(card_path(target).read_text(encoding="utf-8"))
     assert card["note"] == "test"
     assert card["sha256"] == sha256_bytes(target.read_bytes())
+    assert card["arrays"] == {"file": "saved.npz",
+                              "sha256": sha256_bytes(arrays_path(target).read_bytes()),
+                              "size_bytes": arrays_path(target).stat().st_size}
+    # The same estimators give the same bytes: make train stays reproducible.
+    assert arrays_path(target).read_bytes() == arrays_path(model_path).read_bytes()
     assert not list(target.parent.glob("*.tmp"))
 
 

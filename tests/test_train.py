@@ -30,7 +30,14 @@ from cleaner.annotated import (
     write_dumps,
 )
 from cleaner.errors import CleanerError, DataError, ModelError
-from cleaner.label import card_path, context_names, line_inputs, load_model, predict_proba_many
+from cleaner.label import (
+    card_path,
+    context_names,
+    line_inputs,
+    load_estimators,
+    load_model,
+    predict_proba_many,
+)
 from cleaner.pipeline import label_lines
 from cleaner.train import (
     CORPUS_LICENCES,
@@ -315,7 +322,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
 CARD_KEYS = {"name", "cleaner_version", "created", "seed", "labels", "features", "versions",
              "training_data", "training_data_sha256", "licences", "holdout", "dumps", "lines",
              "held_out_dumps", "synthetic_dumps", "folds", "recipe", "contradicted_lines", "scores",
-             "train_seconds", "sha256", "size_bytes", "excluded"}
+             "train_seconds", "sha256", "size_bytes", "excluded", "arrays"}
 
 
 def test_card_has_every_field(trained: Trained) -> None:
@@ -325,6 +332,9 @@ def test_card_has_every_field(trained: Trained) -> None:
     assert {k: on_disk[k] for k in card} == card
     assert on_disk["sha256"] == file_sha256(model)
     assert on_disk["size_bytes"] == model.stat().st_size
+    npz = model.with_suffix(".npz")
+    assert on_disk["arrays"] == {"file": npz.name, "sha256": file_sha256(npz),
+                                 "size_bytes": npz.stat().st_size}
     assert (on_disk["seed"], on_disk["folds"]) == (1, SMALL_FOLDS)
     assert on_disk["labels"] == [label.value for label in LABELS]
     assert set(on_disk["versions"]) == {"python", "scikit-learn", "numpy", "scipy", "joblib"}
@@ -366,9 +376,9 @@ def test_the_model_file_holds_only_scikit_learn_objects(trained: Trained) -> Non
     # bagged boundary model is a list of them), in a plain dict.
     from sklearn.base import BaseEstimator
 
-    model = load_model(trained.runs["text"][0])
-    assert type(model.estimators) is dict
-    for name, value in model.estimators.items():
+    estimators = load_estimators(trained.runs["text"][0])
+    assert type(estimators) is dict
+    for name, value in estimators.items():
         if name == "transitions":  # a recipe that decodes keeps its label transitions: numbers
             assert isinstance(value, np.ndarray) and value.dtype == np.float64
             continue
