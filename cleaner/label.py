@@ -52,11 +52,13 @@ MODEL_FILE = "cleaner.joblib"
 CONTEXT_WINDOW = 3
 # Wider window over which stage-1 probabilities are averaged (a run of teasers, a comment thread).
 SMOOTH_WINDOW = 6
-# Rows per predict call of the context model. A gradient-boosted model predicts one tree at a time
-# over all the rows it is given, so rows past what the CPU's cache holds are fetched from memory
-# again for each of its 360 trees: on the held-out corpus in batches of 64 dumps (7,550 rows each),
-# both stages took 1.26 s in one call per batch, 1.03 s at 1,024 rows (one thread, median of 3).
-# Stage 1 (a sparse matrix product) gains nothing from it.
+# Rows per predict call of the context model. scikit-learn's gradient-boosted predict walks one
+# tree at a time over all the rows it is given, so rows past what the CPU's cache holds are
+# fetched from memory again for each of its 360 trees: on the held-out corpus in batches of 64
+# dumps (7,550 rows each), both stages took 1.26 s in one call per batch, 1.03 s at 1,024 rows
+# (one thread, median of 3). A loaded model's numpy form (cleaner.arrays) walks its own blocks
+# of WALK_ROWS; this still bounds a Model made of fitted estimators (bench.recipe). Stage 1 (a
+# sparse matrix product) gains nothing from it.
 CONTEXT_ROWS = 1024
 # A model may also hold "cuts", the cut model (segment.fit_cuts): missing in a model from before
 # it, None in one trained on data with nothing to learn it from; both are cut from thresholds.

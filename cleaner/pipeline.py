@@ -37,9 +37,11 @@ def shipped_model() -> Model:
 
 @contextmanager
 def one_thread() -> Iterator[None]:
-    """Run OpenMP code (the gradient-boosted models' predict) on one thread.
+    """Run OpenMP code (scikit-learn's gradient-boosted predict) on one thread.
 
-    Their predict runs a short parallel loop per tree; on batches this size waking threads costs
+    A loaded model predicts from its numpy form (cleaner.arrays), which runs none; a Model made
+    of freshly fitted estimators (bench.recipe, bench.weak) still predicts with scikit-learn,
+    whose predict runs a short parallel loop per tree; on batches this size waking threads costs
     more than it saves, and on a busy machine spinning threads made one-file runs 4x slower.
     Parallelism belongs across documents, not inside one model call.
     """

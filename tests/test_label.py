@@ -620,3 +620,18 @@ def test_label_many_keeps_content_out_of_a_comment_section(model: Model) -> None
     assert all(line.label not in CONTENT_LABELS for line in section)
     # The fixture's second half is mostly article text, so the rule has something to change.
     assert any(line.label in CONTENT_LABELS for line in plain[len(lines) // 2 :])
+
+
+def test_every_file_of_a_model_travels_in_the_wheel(model_path: Path) -> None:
+    # pip install outside the repository gets the shipped model from the wheel's package data:
+    # a file save_model writes that no pattern matches would be left behind.
+    import fnmatch
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["cleaner.models"]
+    written = [model_path, arrays_path(model_path), card_path(model_path)]
+    assert all(path.exists() for path in written)
+    for path in written:
+        assert any(fnmatch.fnmatch(path.name, pattern) for pattern in patterns), path.name
