@@ -288,6 +288,11 @@ def from_bytes(data: bytes) -> Arrays:
     """The arrays of an .npz file's bytes; never unpickles (an object array is refused)."""
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-            return {key: archive[key] for key in archive.files}
+            out = {key: archive[key] for key in archive.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
         raise ModelError(f"unreadable model arrays ({err})") from None
+    # np.load hands a member that is not an .npy file over as its raw bytes.
+    odd = sorted(key for key, value in out.items() if not isinstance(value, np.ndarray))
+    if odd:
+        raise ModelError(f"unreadable model arrays (not arrays: {', '.join(odd)})")
+    return out

@@ -143,7 +143,15 @@ def test_an_object_array_is_never_unpickled() -> None:
         arrays.from_bytes(buffer.getvalue())
 
 
-@pytest.mark.parametrize("data", [b"", b"not a zip", b"PK\x03\x04broken"])
+def _zip_with_a_text_member() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("m.array.txt", "not an array")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("data", [b"", b"not a zip", b"PK\x03\x04broken",
+                                  _zip_with_a_text_member()])
 def test_garbage_is_a_model_error(data: bytes) -> None:
     with pytest.raises(ModelError, match="unreadable model arrays"):
         arrays.from_bytes(data)
