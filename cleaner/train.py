@@ -927,6 +927,9 @@ def describe_card(card: dict[str, Any], *, path: str = "") -> str:
         f"seed {get('seed', '?')}"
         + (f", in {get('train_seconds')} s" if "train_seconds" in card else ""),
         f"  file: {_count(get('size_bytes', '?'))} bytes, sha256 {get('sha256', '?')}",
+        *([f"  arrays ({arrays.get('file', '?')}, what prediction reads): "
+           f"{_count(arrays.get('size_bytes', '?'))} bytes, sha256 {arrays.get('sha256', '?')}"]
+          if (arrays := _mapping(get("arrays"))) else []),
         f"  labels: {', '.join(map(str, labels)) if isinstance(labels, list) else labels}",
         f"  library versions: {versions}",
     ]

@@ -829,6 +829,14 @@ def test_recipe_reads_each_constant_when_asked(monkeypatch: pytest.MonkeyPatch) 
             "cleaner.train.STAGE2_LEAVES", "cleaner.segment.BOUNDARY_L2")}
 
 
+def test_describe_card_names_the_arrays_file() -> None:
+    text = describe_card({"sha256": "ab", "arrays": {"file": "m.npz", "sha256": "cd",
+                                                     "size_bytes": 1234}})
+    assert "  arrays (m.npz, what prediction reads): 1,234 bytes, sha256 cd\n" in text
+    for card in ({}, {"arrays": "odd"}):  # a model from before the arrays, or an edited card
+        assert "arrays" not in describe_card(card)
+
+
 def test_describe_card_says_whether_stage_1_reads_word_pairs() -> None:
     with_pairs = describe_card({"features": {"pairs": {"max_words": 9, "buckets": 32768}}})
     assert "  stage 1 also reads word pairs of lines of at most 9 words\n" in with_pairs
