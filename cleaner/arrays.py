@@ -69,12 +69,17 @@ class Linear:
     def predict_proba(self, x: Any) -> NDArray[np.float64]:
         """Class probabilities (rows = samples, columns = classes_)."""
         scores: NDArray[np.float64] = np.asarray(x @ self.coef.T) + self.intercept
-        if len(self.classes_) <= 2:
-            from scipy.special import expit
+        return _two_columns(scores[:, 0]) if len(self.classes_) <= 2 else _softmax(scores)
 
-            p = expit(scores.reshape(-1))
-            return np.vstack([1 - p, p]).T
-        return _softmax(scores)
+
+def _two_columns(raw: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Two classes' probabilities from one raw score per row: 1 - expit, expit (scikit-learn's)."""
+    from scipy.special import expit
+
+    proba = np.empty((raw.shape[0], 2), dtype=np.float64)
+    proba[:, 1] = expit(raw)
+    proba[:, 0] = 1 - proba[:, 1]
+    return proba
 
 
 def _softmax(x: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -154,14 +159,7 @@ class Trees:
     def predict_proba(self, x: Any) -> NDArray[np.float64]:
         """Class probabilities: softmax of the raw scores, or expit of the one column."""
         raw = self.raw(x)
-        if raw.shape[1] == 1:
-            from scipy.special import expit
-
-            proba = np.empty((raw.shape[0], 2), dtype=np.float64)
-            proba[:, 1] = expit(raw[:, 0])
-            proba[:, 0] = 1 - proba[:, 1]
-            return proba
-        return _softmax(raw)
+        return _two_columns(raw[:, 0]) if raw.shape[1] == 1 else _softmax(raw)
 
 
 def export(estimators: Mapping[str, Any]) -> Arrays:

@@ -228,14 +228,11 @@ def load_model(path: str | Path | None = None) -> Model:
     record = card.get("arrays")
     if isinstance(record, dict) and isinstance(record.get("sha256"), str):
         target = arrays_path(model_path)
+        blob = _verified_bytes(target, record["sha256"], "model arrays file")
         try:
-            estimators = arrays.restore(arrays.from_bytes(
-                _verified_bytes(target, record["sha256"], "model arrays file")))
+            estimators = arrays.restore(arrays.from_bytes(blob))
         except ModelError as err:
-            message = str(err)
-            if message.startswith(str(target)):
-                raise
-            raise ModelError(f"{target}: {message}; {REBUILD_HINT}") from None
+            raise ModelError(f"{target}: {err}; {REBUILD_HINT}") from None
         if not set(estimators) >= ESTIMATORS:
             raise ModelError(f"{target}: not a cleaner model; {REBUILD_HINT}")
     else:
